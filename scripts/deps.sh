@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install every Debian 12 package nfring needs to build, test, demo and
+# benchmark.  This list is the single source of truth: the Makefile, CI and
+# the Vagrant provisioner all call this script and keep no list of their own.
+#
+# Idempotent and quick when everything is present (one dpkg-query, no apt).
+set -euo pipefail
+
+PACKAGES=(
+	# toolchain and build
+	build-essential cmake pkg-config git
+	# the module: kbuild against the headers, and the matching image that the
+	# test VM boots (both metapackages track the same Debian 6.1 ABI)
+	linux-headers-amd64 linux-image-amd64 kmod
+	# userspace libraries
+	liburing-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
+	libnetfilter-queue-dev libmnl-dev
+	# the VM harness and the network inside it
+	qemu-system-x86 qemu-utils busybox-static cpio zstd
+	nftables iproute2 iptables
+	# the development VM definition is checked with `vagrant validate`
+	vagrant
+)
+
+missing=()
+status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" \
+	2>/dev/null || true)
+for p in "${PACKAGES[@]}"; do
+	if ! grep -qE "^${p} ii" <<<"$status"; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root:" >&2
+	echo "  sudo sh -c '$cmd'" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Boot the test VM (Debian's own kernel, matching the headers nfring.ko was
+# built against) with the initramfs from mkinitramfs.sh, run one test case
+# inside, and pass its exit status back.  The run fails, with the kernel log
+# shown, when the guest kernel logged a warning, oops, BUG, lockdep report or
+# similar, or is tainted by anything but an out-of-tree/unsigned module.
+#
+# usage: run-vm.sh [--expect-kernel-complaint] INITRAMFS CASE
+#        run-vm.sh --shell INITRAMFS
+#
+# Environment:
+#   NFRING_KVER     kernel version (default: scripts/kver.sh)
+#   NFRING_ACCEL    kvm or tcg, skipping the probe
+#   NFRING_VM_TIMEOUT  seconds the whole run may take (default 300)
+#   NFRING_VM_VERBOSE=1  stream the guest console instead of showing it only
+#                        on failure
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+mode=case expect_complaint=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--shell) mode=shell; shift ;;
+	--expect-kernel-complaint) expect_complaint=1; shift ;;
+	*) break ;;
+	esac
+done
+initramfs=${1:?usage: run-vm.sh [--shell] INITRAMFS [CASE]}
+case_name=${2:-}
+[ "$mode" = shell ] || [ -n "$case_name" ] || { echo "run-vm: no test case given" >&2; exit 2; }
+
+kver=$("$top/scripts/kver.sh")
+kernel=/boot/vmlinuz-$kver
+timeout_s=${NFRING_VM_TIMEOUT:-300}
+# KVM hangs in early boot on some hosts; a guest that has not reached /init
+# by then is declared hung.  TCG with 2 vCPUs needs about 4 s.
+boot_watchdog_s=${NFRING_BOOT_WATCHDOG:-25}
+
+[ -r "$kernel" ] || { echo "run-vm: $kernel missing; run scripts/deps.sh" >&2; exit 2; }
+[ -r "$initramfs" ] || { echo "run-vm: initramfs $initramfs missing; run 'make vm-image'" >&2; exit 2; }
+command -v qemu-system-x86_64 >/dev/null || { echo "run-vm: qemu-system-x86_64 missing; run scripts/deps.sh" >&2; exit 2; }
+
+# The probe's verdict is a property of this host and its kernel, not of the
+# checkout, so it lives in the user's cache and survives 'make clean'.
+cache_dir=${XDG_CACHE_HOME:-$HOME/.cache}/nfring
+accel_cache=$cache_dir/accel-$(uname -r)-$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')
+
+work=$(mktemp -d)
+qemu_pid=
+cleanup() {
+	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+		sleep 0.5
+		kill -KILL "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+append="console=ttyS0,115200 tsc=reliable panic=-1 oops=panic loglevel=4"
+[ "$mode" = shell ] && append+=" nfringvm_shell=1" || append+=" nfringvm_case=$case_name"
+
+qemu_args() {
+	local accel=$1
+	local cpu=max
+	[ "$accel" = kvm ] && cpu=host
+	printf '%s\n' -accel "$accel" -cpu "$cpu" -smp 2 -m 2048 \
+		-nodefaults -display none -no-reboot \
+		-kernel "$kernel" -initrd "$initramfs" -append "$append"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+if [ "$mode" = shell ]; then
+	accel=${NFRING_ACCEL:-$(cat "$accel_cache" 2>/dev/null || echo tcg)}
+	echo "vm: booting $kver ($accel); 'exit' powers the VM off"
+	mapfile -t args < <(qemu_args "$accel")
+	exec qemu-system-x86_64 "${args[@]}" -serial mon:stdio -serial null
+fi
+
+# boot ACCEL: start QEMU in the background; sets qemu_pid.
+boot() {
+	local accel=$1
+	: > "$work/console"
+	: > "$work/report"
+	mapfile -t args < <(qemu_args "$accel")
+	qemu-system-x86_64 "${args[@]}" \
+		-serial "file:$work/console" -serial "file:$work/report" \
+		</dev/null >"$work/qemu.out" 2>&1 &
+	qemu_pid=$!
+}
+
+# wait_booted: 0 when the guest's /init ran, 1 when the watchdog fired or
+# QEMU exited first.
+wait_booted() {
+	local deadline=$(( $(date +%s) + boot_watchdog_s ))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		grep -q NFRING-BOOTED "$work/console" && return 0
+		kill -0 "$qemu_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_qemu() {
+	kill -KILL "$qemu_pid" 2>/dev/null || true
+	wait "$qemu_pid" 2>/dev/null || true
+	qemu_pid=
+}
+
+t0=$(now)
+accel=${NFRING_ACCEL:-$(cat "$accel_cache" 2>/dev/null || true)}
+if [ -z "$accel" ]; then
+	# Probe once: KVM if /dev/kvm opens and a guest actually boots with it.
+	accel=tcg
+	if [ -w /dev/kvm ]; then
+		boot kvm
+		if wait_booted; then
+			accel=kvm
+		else
+			echo "vm: KVM guest did not reach /init within ${boot_watchdog_s}s ($(tail -n1 "$work/qemu.out" 2>/dev/null)); using TCG from now on"
+			stop_qemu
+		fi
+	fi
+	mkdir -p "$cache_dir"
+	echo "$accel" > "$accel_cache"
+fi
+if [ -z "$qemu_pid" ]; then
+	boot "$accel"
+	if ! wait_booted; then
+		echo "vm: guest did not reach /init ($accel, ${boot_watchdog_s}s); console:" >&2
+		tail -n 60 "$work/console" >&2
+		cat "$work/qemu.out" >&2
+		exit 1
+	fi
+fi
+t_boot=$(elapsed "$t0")
+
+[ "${NFRING_VM_VERBOSE:-0}" = 1 ] && tail -n +1 -f "$work/console" --pid="$qemu_pid" &
+
+t1=$(now)
+deadline=$(( $(date +%s) + timeout_s ))
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	if [ "$(date +%s)" -ge "$deadline" ]; then
+		echo "vm: case '$case_name' timed out after ${timeout_s}s; console:" >&2
+		tail -n 80 "$work/console" >&2
+		exit 1
+	fi
+	sleep 0.2
+done
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=
+t_case=$(elapsed "$t1")
+
+tr -d '\r' < "$work/report" > "$work/report.txt"
+tr -d '\r' < "$work/console" > "$work/console.txt"
+
+show_console() {
+	echo "----- guest console ($case_name) -----"
+	cat "$work/console.txt"
+	echo "----- end of guest console -----"
+}
+
+if ! grep -q '^NFRING-RC=' "$work/report.txt"; then
+	echo "vm: guest ended without reporting a result (crash or panic?)" >&2
+	show_console >&2
+	exit 1
+fi
+rc=$(sed -n 's/^NFRING-RC=//p' "$work/report.txt")
+taint=$(sed -n 's/^NFRING-TAINT=//p' "$work/report.txt")
+sed -n '/^NFRING-DMESG-BEGIN$/,/^NFRING-DMESG-END$/p' "$work/report.txt" |
+	sed '1d;$d' > "$work/dmesg"
+
+# What counts as the kernel complaining.  Taint bits 12 (O, out-of-tree) and
+# 13 (E, unsigned module) are expected for nfring.ko; any other bit is not.
+complaints=$(grep -nE 'BUG:|WARNING:|Oops|general protection|kernel BUG|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|soft lockup|hard LOCKUP|rcu.*stall|UBSAN|KASAN|refcount_t|list_(add|del) corruption|Call Trace' "$work/dmesg" || true)
+bad_taint=$(( ${taint:-0} & ~((1 << 12) | (1 << 13)) ))
+if [ "$bad_taint" -ne 0 ]; then
+	complaints+=$'\n'"kernel tainted: ${taint} (unexpected bits $(printf '0x%x' "$bad_taint"))"
+fi
+
+echo "vm: $kver accel=$accel boot ${t_boot}s case ${t_case}s exit $rc"
+
+if [ "$expect_complaint" = 1 ]; then
+	if [ -n "$complaints" ]; then
+		echo "vm: kernel complaint detected, as expected:"
+		echo "$complaints" | sed 's/^/    /'
+		exit 0
+	fi
+	echo "vm: expected a kernel complaint but the log is clean" >&2
+	show_console >&2
+	exit 1
+fi
+
+if [ -n "$complaints" ]; then
+	echo "vm: FAIL: the kernel log shows problems:" >&2
+	echo "$complaints" | sed 's/^/    /' >&2
+	echo "----- guest kernel log -----" >&2
+	cat "$work/dmesg" >&2
+	echo "----- end of guest kernel log -----" >&2
+	[ "${NFRING_VM_VERBOSE:-0}" = 1 ] || show_console >&2
+	exit 1
+fi
+if [ "$rc" != 0 ]; then
+	echo "vm: FAIL: case '$case_name' exited $rc" >&2
+	[ "${NFRING_VM_VERBOSE:-0}" = 1 ] || show_console >&2
+	exit 1
+fi
+# The case's own lines (what it checked), without the boot noise.
+[ "${NFRING_VM_VERBOSE:-0}" = 1 ] || sed -n '/^NFRING-BOOTED$/,$p' "$work/console.txt" | sed '1d'
+exit 0
