@@ -12,6 +12,7 @@
 #   NFRING_KVER     kernel version (default: scripts/kver.sh)
 #   NFRING_ACCEL    kvm or tcg, skipping the probe
 #   NFRING_VM_TIMEOUT  seconds the whole run may take (default 300)
+#   NFRING_VM_TIMINGS  file to which "CASE ACCEL BOOT_S CASE_S" is appended
 #   NFRING_VM_VERBOSE=1  stream the guest console instead of showing it only
 #                        on failure
 set -euo pipefail
@@ -185,6 +186,9 @@ if [ "$bad_taint" -ne 0 ]; then
 fi
 
 echo "vm: $kver accel=$accel boot ${t_boot}s case ${t_case}s exit $rc"
+if [ -n "${NFRING_VM_TIMINGS:-}" ]; then
+	echo "$case_name $accel $t_boot $t_case" >> "$NFRING_VM_TIMINGS"
+fi
 
 if [ "$expect_complaint" = 1 ]; then
 	if [ -n "$complaints" ]; then

@@ -9,6 +9,10 @@ grep -q '^nfring ' /proc/modules || fail "nfring not in /proc/modules"
 [ -c /dev/nfring ] || fail "/dev/nfring is not a character device"
 expect_eq "device mode" "$(stat -c %a /dev/nfring)" 600
 grep -q '^queue_handler registered$' /proc/net/nfring || fail "/proc/net/nfring: $(cat /proc/net/nfring)"
+# The userspace library talks to it (ioctl through /dev/nfring).
+info=$(nfringctl info) || fail "nfringctl info: $info"
+echo "$info" | grep -q '^compatible yes$' || fail "nfringctl info: $info"
+pass "nfringctl info: $(echo "$info" | tr '\n' ' ')"
 
 # Only one queue handler can exist: nfnetlink_queue must refuse to load.
 if modprobe nfnetlink_queue 2>/tmp/nfq.err; then

@@ -1,0 +1,75 @@
+# nfring: the one entry point.  `make help` lists the targets.
+#
+# The module builds with kbuild against the Debian 6.1 headers chosen by
+# scripts/kver.sh; userspace builds with CMake into $(BUILD).
+
+BUILD   ?= build
+KVER    ?= $(shell scripts/kver.sh 2>/dev/null)
+JOBS    ?= $(shell nproc)
+VM_IMAGE := $(BUILD)/vm/initramfs.cpio.gz
+# Module BTF needs the kernel's vmlinux, which the headers package lacks.
+KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
+
+.PHONY: all help deps module test-modules userspace vm-image check demo \
+	bench vm-shell load unload clean
+
+all: module userspace
+
+help:
+	@echo "make            build nfring.ko and the userspace programs"
+	@echo "make check      install deps, build, run unit and VM tests (the test command)"
+	@echo "make demo       boot the test VM and show nfring working (see README)"
+	@echo "make bench      benchmarks (not implemented yet)"
+	@echo "make vm-shell   interactive shell in the test VM (nfring.ko inside)"
+	@echo "make load       load nfring.ko on this host (needs module support)"
+	@echo "make unload     unload it again"
+	@echo "make deps       install the Debian packages (as root)"
+	@echo "make clean      remove build output"
+
+deps:
+	scripts/deps.sh
+
+check-kver:
+	@test -n "$(KVER)" || { scripts/kver.sh; exit 1; }
+
+module: check-kver
+	$(MAKE) -C kernel $(KBUILD_ARGS)
+
+# Test-only modules (the harness's self-test); never loaded outside the VM.
+test-modules: check-kver
+	$(MAKE) -C /lib/modules/$(KVER)/build M=$(CURDIR)/tests/vm/modules \
+		CONFIG_DEBUG_INFO_BTF_MODULES= modules
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD)
+
+userspace: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+vm-image: module test-modules userspace
+	tests/vm/mkinitramfs.sh $(VM_IMAGE) $(KVER) $(BUILD)/bin \
+		kernel/nfring.ko tests/vm/modules/nfring_test_warn.ko
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+bench:
+	@echo "make bench: the nfring vs NFQUEUE benchmark is not implemented yet (issue 5)." >&2
+	@exit 2
+
+vm-shell: vm-image
+	tests/vm/run-vm.sh --shell $(VM_IMAGE)
+
+load: module
+	scripts/load.sh load kernel/nfring.ko
+
+unload:
+	scripts/load.sh unload
+
+clean:
+	-$(MAKE) -C kernel clean $(KBUILD_ARGS)
+	-$(MAKE) -C /lib/modules/$(KVER)/build M=$(CURDIR)/tests/vm/modules clean
+	rm -rf $(BUILD)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make check`: install what is missing, build everything, build the VM
+# image, then run every test (unit and VM) in one CTest run.  Prints the time
+# of each phase and one summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -a phases=()
+now() { date +%s.%N; }
+phase() {
+	local name=$1
+	shift
+	echo "==> $name"
+	local t0 rc=0
+	t0=$(now)
+	"$@" || rc=$?
+	phases+=("$(printf '%-10s %6.1f s' "$name" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")")
+	return $rc
+}
+
+phase deps scripts/deps.sh
+phase build make --no-print-directory all test-modules
+phase vm-image make --no-print-directory vm-image
+
+timings=build/vm/timings.log
+rm -f "$timings"
+rc=0
+junit=$PWD/build/ctest-junit.xml
+rm -f "$junit"
+phase tests bash -c "cd build && ctest --output-on-failure --output-junit '$junit'" || rc=$?
+
+echo
+echo "==> phase times"
+printf '    %s\n' "${phases[@]}"
+if [ -s "$timings" ]; then
+	awk '{ n++; boot += $3; run += $4; accel = $2 }
+	     END { printf "    VM runs: %d (%s), boot %.1f s on average, cases %.1f s in all\n",
+	                  n, accel, boot / n, run }' "$timings"
+fi
+# One plain closing line with the counts, whatever printed before it.
+if [ -f "$junit" ]; then
+	suite=$(tr '\n\t' '  ' < "$junit" | grep -o '<testsuite [^>]*' || true)
+	count() { echo "$suite" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+	total=$(count tests) failed=$(count failures) skipped=$(count skipped)
+	echo "check: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+fi
+exit $rc

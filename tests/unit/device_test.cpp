@@ -1,0 +1,71 @@
+// Device handling that does not need the module: errors name what failed,
+// and compatibility checks reject what this library cannot talk to.
+#include <cerrno>
+#include <gtest/gtest.h>
+#include <string>
+#include <system_error>
+
+#include "nfring/device.hpp"
+
+TEST(Device, MissingDeviceNamesPathAndHint)
+{
+	try {
+		nfring::device dev("/nonexistent/nfring");
+		FAIL() << "opening a missing device succeeded";
+	} catch (const std::system_error &e) {
+		EXPECT_EQ(e.code().value(), ENOENT);
+		const std::string what = e.what();
+		EXPECT_NE(what.find("/nonexistent/nfring"), std::string::npos) << what;
+		EXPECT_NE(what.find("nfring.ko loaded"), std::string::npos) << what;
+	}
+}
+
+TEST(Device, InfoOnANonNfringFileFailsWithENOTTY)
+{
+	nfring::device dev("/dev/null");
+	try {
+		(void)dev.info();
+		FAIL() << "NFRING_IOC_INFO on /dev/null succeeded";
+	} catch (const std::system_error &e) {
+		EXPECT_EQ(e.code().value(), ENOTTY);
+	}
+}
+
+TEST(Device, MoveTransfersOwnership)
+{
+	nfring::device a("/dev/null");
+	const int fd = a.fd();
+	nfring::device b(std::move(a));
+	EXPECT_EQ(b.fd(), fd);
+	EXPECT_EQ(a.fd(), -1);
+}
+
+TEST(Compatibility, AcceptsMatchingAbiAndFeatures)
+{
+	nfring_info info{};
+	info.abi_version = NFRING_ABI_VERSION;
+	info.features = NFRING_FEAT_ALL;
+	EXPECT_NO_THROW(nfring::require_compatible(info));
+}
+
+TEST(Compatibility, RejectsOtherAbiVersion)
+{
+	nfring_info info{};
+	info.abi_version = NFRING_ABI_VERSION + 1;
+	info.features = NFRING_FEAT_ALL;
+	EXPECT_THROW(nfring::require_compatible(info), std::system_error);
+}
+
+TEST(Compatibility, RejectsMissingFeatureAndNamesIt)
+{
+	nfring_info info{};
+	info.abi_version = NFRING_ABI_VERSION;
+	info.features = 0;
+	try {
+		nfring::require_compatible(info);
+		FAIL() << "missing features accepted";
+	} catch (const std::system_error &e) {
+		EXPECT_NE(std::string(e.what()).find("0x1"), std::string::npos)
+			<< e.what();
+	}
+}

@@ -1,0 +1,87 @@
+#include "nfring/device.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <system_error>
+#include <unistd.h>
+#include <utility>
+
+namespace nfring {
+
+namespace {
+
+[[noreturn]] void throw_errno(int err, const std::string &what)
+{
+	throw std::system_error(err, std::generic_category(), what);
+}
+
+} // namespace
+
+device::device(const std::string &path) : path_(path)
+{
+	fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+	if (fd_ < 0) {
+		int err = errno;
+		std::string hint;
+		if (err == ENOENT)
+			hint = " (is nfring.ko loaded? try 'make load')";
+		else if (err == EPERM || err == EACCES)
+			hint = " (needs CAP_NET_ADMIN)";
+		throw_errno(err, "open " + path + hint);
+	}
+}
+
+device::~device()
+{
+	if (fd_ >= 0)
+		::close(fd_);
+}
+
+device::device(device &&other) noexcept
+	: fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_))
+{
+}
+
+device &device::operator=(device &&other) noexcept
+{
+	if (this != &other) {
+		if (fd_ >= 0)
+			::close(fd_);
+		fd_ = std::exchange(other.fd_, -1);
+		path_ = std::move(other.path_);
+	}
+	return *this;
+}
+
+nfring_info device::info() const
+{
+	nfring_info info{};
+	info.size = sizeof(info);
+	if (::ioctl(fd_, NFRING_IOC_INFO, &info) < 0)
+		throw_errno(errno, "NFRING_IOC_INFO on " + path_);
+	return info;
+}
+
+void require_compatible(const nfring_info &info)
+{
+	if (info.abi_version != NFRING_ABI_VERSION)
+		throw std::system_error(
+			EPROTO, std::generic_category(),
+			"nfring.ko speaks ABI " + std::to_string(info.abi_version) +
+				", this program ABI " +
+				std::to_string(NFRING_ABI_VERSION) +
+				"; rebuild and reload the module");
+	const std::uint64_t missing = NFRING_FEAT_ALL & ~info.features;
+	if (missing) {
+		char hex[32];
+		std::snprintf(hex, sizeof(hex), "0x%llx",
+			      static_cast<unsigned long long>(missing));
+		throw std::system_error(EOPNOTSUPP, std::generic_category(),
+					std::string("nfring.ko lacks feature bits ") +
+						hex);
+	}
+}
+
+} // namespace nfring
