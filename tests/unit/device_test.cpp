@@ -15,8 +15,10 @@ TEST(Device, MissingDeviceNamesPathAndHint)
 	} catch (const std::system_error &e) {
 		EXPECT_EQ(e.code().value(), ENOENT);
 		const std::string what = e.what();
-		EXPECT_NE(what.find("/nonexistent/nfring"), std::string::npos) << what;
-		EXPECT_NE(what.find("nfring.ko loaded"), std::string::npos) << what;
+		EXPECT_NE(what.find("/nonexistent/nfring"), std::string::npos)
+		        << what;
+		EXPECT_NE(what.find("nfring.ko loaded"), std::string::npos)
+		        << what;
 	}
 }
 
@@ -66,6 +68,6 @@ TEST(Compatibility, RejectsMissingFeatureAndNamesIt)
 		FAIL() << "missing features accepted";
 	} catch (const std::system_error &e) {
 		EXPECT_NE(std::string(e.what()).find("0x1"), std::string::npos)
-			<< e.what();
+		        << e.what();
 	}
 }

@@ -8,9 +8,11 @@
 #include <unistd.h>
 #include <utility>
 
-namespace nfring {
+namespace nfring
+{
 
-namespace {
+namespace
+{
 
 [[noreturn]] void throw_errno(int err, const std::string &what)
 {
@@ -40,7 +42,7 @@ device::~device()
 }
 
 device::device(device &&other) noexcept
-	: fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_))
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_))
 {
 }
 
@@ -68,19 +70,20 @@ void require_compatible(const nfring_info &info)
 {
 	if (info.abi_version != NFRING_ABI_VERSION)
 		throw std::system_error(
-			EPROTO, std::generic_category(),
-			"nfring.ko speaks ABI " + std::to_string(info.abi_version) +
-				", this program ABI " +
-				std::to_string(NFRING_ABI_VERSION) +
-				"; rebuild and reload the module");
+		        EPROTO, std::generic_category(),
+		        "nfring.ko speaks ABI " +
+		                std::to_string(info.abi_version) +
+		                ", this program ABI " +
+		                std::to_string(NFRING_ABI_VERSION) +
+		                "; rebuild and reload the module");
 	const std::uint64_t missing = NFRING_FEAT_ALL & ~info.features;
 	if (missing) {
 		char hex[32];
 		std::snprintf(hex, sizeof(hex), "0x%llx",
-			      static_cast<unsigned long long>(missing));
-		throw std::system_error(EOPNOTSUPP, std::generic_category(),
-					std::string("nfring.ko lacks feature bits ") +
-						hex);
+		              static_cast<unsigned long long>(missing));
+		throw std::system_error(
+		        EOPNOTSUPP, std::generic_category(),
+		        std::string("nfring.ko lacks feature bits ") + hex);
 	}
 }
 

@@ -7,19 +7,21 @@
 
 #include "nfring/device.hpp"
 
-namespace {
+namespace
+{
 
 void usage(std::FILE *out)
 {
 	std::fprintf(out,
-		     "usage: nfringctl [--device PATH] info\n"
-		     "\n"
-		     "  info   print the ABI version and features of the loaded module\n"
-		     "\n"
-		     "options:\n"
-		     "  --device PATH  the nfring device (default %s)\n"
-		     "  -h, --help     this text\n",
-		     NFRING_DEVICE_PATH);
+	             "usage: nfringctl [--device PATH] info\n"
+	             "\n"
+	             "  info   print the ABI version and features of the "
+	             "loaded module\n"
+	             "\n"
+	             "options:\n"
+	             "  --device PATH  the nfring device (default %s)\n"
+	             "  -h, --help     this text\n",
+	             NFRING_DEVICE_PATH);
 }
 
 int cmd_info(const std::string &path)
@@ -28,7 +30,7 @@ int cmd_info(const std::string &path)
 	const nfring_info info = dev.info();
 	std::printf("abi_version %u\n", info.abi_version);
 	std::printf("features 0x%llx\n",
-		    static_cast<unsigned long long>(info.features));
+	            static_cast<unsigned long long>(info.features));
 	std::printf("max_queue_num %u\n", info.max_queue_num);
 	nfring::require_compatible(info);
 	std::printf("compatible yes\n");
@@ -48,7 +50,9 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (a == "--device") {
 			if (i + 1 >= argc) {
-				std::fprintf(stderr, "nfringctl: --device needs a path\n");
+				std::fprintf(
+				        stderr,
+				        "nfringctl: --device needs a path\n");
 				return 2;
 			}
 			path = argv[++i];
@@ -56,8 +60,9 @@ int main(int argc, char **argv)
 			cmd = a;
 		} else {
 			std::fprintf(stderr,
-				     "nfringctl: unexpected argument '%s'; see --help\n",
-				     argv[i]);
+			             "nfringctl: unexpected argument '%s'; see "
+			             "--help\n",
+			             argv[i]);
 			return 2;
 		}
 	}
@@ -73,7 +78,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	std::fprintf(stderr,
-		     "nfringctl: unknown command '%.*s'; allowed: info\n",
-		     static_cast<int>(cmd.size()), cmd.data());
+	             "nfringctl: unknown command '%.*s'; allowed: info\n",
+	             static_cast<int>(cmd.size()), cmd.data());
 	return 2;
 }

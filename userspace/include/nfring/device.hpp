@@ -6,11 +6,13 @@
 
 #include "nfring.h"
 
-namespace nfring {
+namespace nfring
+{
 
 // Owns one open file of the nfring device.  Setup errors are thrown as
 // std::system_error naming the path and the failing step.
-class device {
+class device
+{
 public:
 	explicit device(const std::string &path = NFRING_DEVICE_PATH);
 	~device();
