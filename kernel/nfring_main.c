@@ -5,11 +5,12 @@
  *
  * This file holds the module's lifetime: the NFQUEUE guard, the queue
  * handler registration, the per-netns state and its /proc/net/nfring file,
- * and the misc device.
+ * the device notifier, and the misc device with its file operations.  The
+ * queues themselves are in nfring_queue.c.
  *
- * Until a worker can bind a queue, every queued packet finds no listener and
- * is treated exactly as nfnetlink_queue treats a queue nobody listens on:
- * accepted when the rule says bypass, dropped otherwise.
+ * A queue number no file has bound is treated exactly as nfnetlink_queue
+ * treats a queue nobody listens on: accepted when the rule says bypass,
+ * dropped otherwise.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,26 +18,23 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_queue.h>
 #include <net/netns/generic.h>
 
-#include "nfring.h"
+#include "nfring_internal.h"
 
-/* Per network namespace: queue numbers, like NFQUEUE's, are per netns. */
-struct nfring_net {
-	/* Packets queued to a queue number no worker has bound. */
-	atomic64_t no_worker;
-};
+unsigned int nfring_net_id __read_mostly;
+struct workqueue_struct *nfring_wq __read_mostly;
 
-static unsigned int nfring_net_id __read_mostly;
-
-static struct nfring_net *nfring_pernet(struct net *net)
+struct nfring_net *nfring_pernet(struct net *net)
 {
 	return net_generic(net, nfring_net_id);
 }
@@ -57,47 +55,75 @@ static const struct nfnetlink_subsystem nfring_nfqueue_guard = {
 	.owner		= THIS_MODULE,
 };
 
-/* Softirq (BH off); may not sleep or allocate with GFP_KERNEL. */
-static int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
-{
-	struct nfring_net *nn = nfring_pernet(entry->state.net);
-
-	/*
-	 * No worker can bind yet.  -ESRCH is the "nobody listens" error: with
-	 * the rule's bypass flag nf_queue() accepts the packet, otherwise it
-	 * frees the entry and the packet is dropped, as with NFQUEUE.
-	 */
-	atomic64_inc(&nn->no_worker);
-	return -ESRCH;
-}
-
-static void nfring_hook_drop(struct net *net)
-{
-	/* Nothing is ever held yet, so there is nothing to release. */
-}
-
 static const struct nf_queue_handler nfring_queue_handler = {
 	.outfn		= nfring_outfn,
 	.nf_hook_drop	= nfring_hook_drop,
 };
 
+static int nfring_netdev_event(struct notifier_block *nb, unsigned long event,
+			       void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	/* Queued packets hold references on their devices. */
+	if (event == NETDEV_DOWN)
+		nfring_dev_down(dev_net(dev), dev->ifindex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nfring_netdev_notifier = {
+	.notifier_call = nfring_netdev_event,
+};
+
+static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
+{
+	struct nfring_stats st;
+
+	nfring_queue_stats(q, &st);
+	seq_printf(m,
+		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu\n",
+		   q->queue_num, q->pid, q->entries, q->copy_range,
+		   q->flags & NFRING_BIND_FAIL_OPEN ? "open" : "closed",
+		   st.in_flight, st.enqueued, st.accepted, st.dropped,
+		   st.repeated, st.marked, st.mangled, st.ring_full,
+		   st.fail_open, st.invalid, st.flushed, st.mangle_failed,
+		   st.unsupported, st.wakeups, st.kicks,
+		   (unsigned long long)q->default_verdict);
+}
+
+/*
+ * /proc/net/nfring, per network namespace: the module's state, then one
+ * line per bound queue (counters as in struct nfring_stats).
+ */
 static int nfring_proc_show(struct seq_file *m, void *v)
 {
 	struct nfring_net *nn = nfring_pernet(seq_file_single_net(m));
+	struct nfring_queue *q;
+	int b;
 
 	seq_printf(m, "abi_version %u\n", NFRING_ABI_VERSION);
 	seq_printf(m, "features 0x%llx\n",
 		   (unsigned long long)NFRING_FEAT_ALL);
-	seq_printf(m, "queue_handler registered\n");
+	seq_puts(m, "queue_handler registered\n");
 	seq_printf(m, "no_worker %lld\n",
 		   (long long)atomic64_read(&nn->no_worker));
+	seq_puts(m, "queue     pid   ring   copy  fail in_flight  enqueued  accepted   dropped  repeated    marked   mangled ring_full fail_open   invalid   flushed mangle_failed unsupported wakeups kicks default_verdict\n");
+	rcu_read_lock();
+	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
+		hlist_for_each_entry_rcu(q, &nn->queues[b], node)
+			nfring_proc_queue(m, q);
+	rcu_read_unlock();
 	return 0;
 }
 
 static int __net_init nfring_net_init(struct net *net)
 {
 	struct nfring_net *nn = nfring_pernet(net);
+	int b;
 
+	spin_lock_init(&nn->lock);
+	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
+		INIT_HLIST_HEAD(&nn->queues[b]);
 	atomic64_set(&nn->no_worker, 0);
 	if (!proc_create_net_single("nfring", 0444, net->proc_net,
 				    nfring_proc_show, NULL))
@@ -107,7 +133,13 @@ static int __net_init nfring_net_init(struct net *net)
 
 static void __net_exit nfring_net_exit(struct net *net)
 {
+	struct nfring_net *nn = nfring_pernet(net);
+	int b;
+
 	remove_proc_entry("nfring", net->proc_net);
+	/* Bound queues hold a reference on their netns. */
+	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
+		WARN_ON_ONCE(!hlist_empty(&nn->queues[b]));
 }
 
 static struct pernet_operations nfring_net_ops = {
@@ -117,10 +149,41 @@ static struct pernet_operations nfring_net_ops = {
 	.size	= sizeof(struct nfring_net),
 };
 
+/* One per open file of /dev/nfring. */
+struct nfring_file {
+	struct mutex		lock;	/* serialises bind against mmap */
+	struct nfring_queue	*q;	/* set once by bind, then constant */
+};
+
+static struct nfring_queue *nfring_file_queue(struct file *file)
+{
+	struct nfring_file *nf = file->private_data;
+
+	/* Pairs with the release in nfring_ioctl_bind: q is fully set up. */
+	return smp_load_acquire(&nf->q);
+}
+
 static int nfring_dev_open(struct inode *inode, struct file *file)
 {
-	if (!capable(CAP_NET_ADMIN))
+	struct nfring_file *nf;
+
+	if (!ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
+	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
+	if (!nf)
+		return -ENOMEM;
+	mutex_init(&nf->lock);
+	file->private_data = nf;
+	return 0;
+}
+
+static int nfring_dev_release(struct inode *inode, struct file *file)
+{
+	struct nfring_file *nf = file->private_data;
+
+	if (nf->q)
+		nfring_queue_unbind(nf->q);
+	kfree(nf);
 	return 0;
 }
 
@@ -131,7 +194,6 @@ static long nfring_ioctl_info(struct nfring_info __user *uinfo)
 
 	if (get_user(usize, &uinfo->size))
 		return -EFAULT;
-	/* Accept the first version's size and anything larger. */
 	if (usize < sizeof(info))
 		return -EINVAL;
 
@@ -140,7 +202,74 @@ static long nfring_ioctl_info(struct nfring_info __user *uinfo)
 	info.abi_version = NFRING_ABI_VERSION;
 	info.features = NFRING_FEAT_ALL;
 	info.max_queue_num = U16_MAX;
+	info.max_ring_entries = NFRING_MAX_RING_ENTRIES;
+	info.max_copy_range = NFRING_MAX_COPY_RANGE;
 	if (copy_to_user(uinfo, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+static long nfring_ioctl_bind(struct file *file,
+			      struct nfring_bind __user *ubind)
+{
+	struct nfring_file *nf = file->private_data;
+	struct nfring_queue *q;
+	struct nfring_bind p;
+	long err = 0;
+	u32 usize;
+
+	if (get_user(usize, &ubind->size))
+		return -EFAULT;
+	if (usize < sizeof(p))
+		return -EINVAL;
+	if (copy_from_user(&p, ubind, sizeof(p)))
+		return -EFAULT;
+	/* A newer, larger struct may only carry zeroes past what we know. */
+	if (usize > sizeof(p)) {
+		err = check_zeroed_user((u8 __user *)ubind + sizeof(p),
+					usize - sizeof(p));
+		if (err <= 0)
+			return err ? err : -E2BIG;
+	}
+
+	mutex_lock(&nf->lock);
+	if (nf->q) {
+		err = -EALREADY;
+		goto out;
+	}
+	q = nfring_queue_bind(current->nsproxy->net_ns, &p);
+	if (IS_ERR(q)) {
+		err = PTR_ERR(q);
+		goto out;
+	}
+	p.size = sizeof(p);
+	if (copy_to_user(ubind, &p, sizeof(p))) {
+		nfring_queue_unbind(q);
+		err = -EFAULT;
+		goto out;
+	}
+	smp_store_release(&nf->q, q);
+	err = 0;
+out:
+	mutex_unlock(&nf->lock);
+	return err;
+}
+
+static long nfring_ioctl_stats(struct file *file,
+			       struct nfring_stats __user *ustats)
+{
+	struct nfring_queue *q = nfring_file_queue(file);
+	struct nfring_stats st;
+	u32 usize;
+
+	if (!q)
+		return -ENXIO;
+	if (get_user(usize, &ustats->size))
+		return -EFAULT;
+	if (usize < sizeof(st))
+		return -EINVAL;
+	nfring_queue_stats(q, &st);
+	if (copy_to_user(ustats, &st, sizeof(st)))
 		return -EFAULT;
 	return 0;
 }
@@ -148,19 +277,55 @@ static long nfring_ioctl_info(struct nfring_info __user *uinfo)
 static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
+	void __user *uarg = (void __user *)arg;
+	struct nfring_queue *q;
+
 	switch (cmd) {
 	case NFRING_IOC_INFO:
-		return nfring_ioctl_info((struct nfring_info __user *)arg);
+		return nfring_ioctl_info(uarg);
+	case NFRING_IOC_BIND:
+		return nfring_ioctl_bind(file, uarg);
+	case NFRING_IOC_KICK:
+		q = nfring_file_queue(file);
+		if (!q)
+			return -ENXIO;
+		nfring_queue_kick(q);
+		return 0;
+	case NFRING_IOC_STATS:
+		return nfring_ioctl_stats(file, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+static int nfring_dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct nfring_file *nf = file->private_data;
+	int err;
+
+	mutex_lock(&nf->lock);
+	err = nf->q ? nfring_queue_mmap(nf->q, vma) : -ENXIO;
+	mutex_unlock(&nf->lock);
+	return err;
+}
+
+static __poll_t nfring_dev_poll(struct file *file, poll_table *wait)
+{
+	struct nfring_queue *q = nfring_file_queue(file);
+
+	if (!q)
+		return EPOLLERR;
+	return nfring_queue_poll(q, file, wait);
+}
+
 static const struct file_operations nfring_fops = {
 	.owner		= THIS_MODULE,
 	.open		= nfring_dev_open,
+	.release	= nfring_dev_release,
 	.unlocked_ioctl	= nfring_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= nfring_dev_mmap,
+	.poll		= nfring_dev_poll,
 	.llseek		= noop_llseek,
 };
 
@@ -183,33 +348,54 @@ static int __init nfring_init(void)
 	if (err)
 		return err;
 
+	/* Reinjection runs here, outside the softirq that queued. */
+	nfring_wq = alloc_workqueue("nfring", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!nfring_wq) {
+		err = -ENOMEM;
+		goto err_unregister_guard;
+	}
+
 	err = register_pernet_subsys(&nfring_net_ops);
 	if (err)
-		goto err_unregister_guard;
+		goto err_destroy_wq;
+
+	err = register_netdevice_notifier(&nfring_netdev_notifier);
+	if (err)
+		goto err_unregister_pernet;
 
 	err = misc_register(&nfring_miscdev);
 	if (err)
-		goto err_unregister_pernet;
+		goto err_unregister_notifier;
 
 	nf_register_queue_handler(&nfring_queue_handler);
 	pr_info("registered as netfilter queue handler (abi %u)\n",
 		NFRING_ABI_VERSION);
 	return 0;
 
+err_unregister_notifier:
+	unregister_netdevice_notifier(&nfring_netdev_notifier);
 err_unregister_pernet:
 	unregister_pernet_subsys(&nfring_net_ops);
+err_destroy_wq:
+	destroy_workqueue(nfring_wq);
 err_unregister_guard:
 	nfnetlink_subsys_unregister(&nfring_nfqueue_guard);
 	return err;
 }
 
+/*
+ * No queue can be bound here: each open file holds a module reference and
+ * releasing it unbinds (and gives in-flight packets their verdict).
+ */
 static void __exit nfring_exit(void)
 {
 	nf_unregister_queue_handler();
-	/* outfn may still run on another CPU until readers of the handler go. */
+	/* outfn may still run on another CPU until its RCU readers finish. */
 	synchronize_rcu();
 	misc_deregister(&nfring_miscdev);
+	unregister_netdevice_notifier(&nfring_netdev_notifier);
 	unregister_pernet_subsys(&nfring_net_ops);
+	destroy_workqueue(nfring_wq);
 	nfnetlink_subsys_unregister(&nfring_nfqueue_guard);
 	pr_info("unregistered\n");
 }

@@ -8,22 +8,58 @@
 
 TEST(AbiLayout, InfoStructIsPinned)
 {
-	EXPECT_EQ(sizeof(nfring_info), 24u);
-	EXPECT_EQ(offsetof(nfring_info, size), 0u);
-	EXPECT_EQ(offsetof(nfring_info, abi_version), 4u);
+	EXPECT_EQ(sizeof(nfring_info), 32u);
 	EXPECT_EQ(offsetof(nfring_info, features), 8u);
 	EXPECT_EQ(offsetof(nfring_info, max_queue_num), 16u);
-	EXPECT_EQ(offsetof(nfring_info, resv0), 20u);
+	EXPECT_EQ(offsetof(nfring_info, resv0), 28u);
 }
 
-TEST(AbiLayout, InfoIoctlEncodesItsStruct)
+TEST(AbiLayout, BindStructIsPinned)
+{
+	EXPECT_EQ(sizeof(nfring_bind), 96u);
+	EXPECT_EQ(offsetof(nfring_bind, queue_num), 8u);
+	EXPECT_EQ(offsetof(nfring_bind, ring_entries), 12u);
+	EXPECT_EQ(offsetof(nfring_bind, default_verdict), 20u);
+	EXPECT_EQ(offsetof(nfring_bind, frame_size), 24u);
+	EXPECT_EQ(offsetof(nfring_bind, kernel_off), 32u);
+	EXPECT_EQ(offsetof(nfring_bind, vr_desc_off), 88u);
+}
+
+TEST(AbiLayout, IndicesSitOnSeparateCacheLines)
+{
+	EXPECT_EQ(offsetof(nfring_kernel_page, rx_producer), 0u);
+	EXPECT_EQ(offsetof(nfring_kernel_page, vr_consumer), 64u);
+	EXPECT_EQ(offsetof(nfring_user_page, rx_consumer), 0u);
+	EXPECT_EQ(offsetof(nfring_user_page, vr_producer), 64u);
+	EXPECT_EQ(sizeof(nfring_kernel_page), 128u);
+	EXPECT_EQ(sizeof(nfring_user_page), 128u);
+}
+
+TEST(AbiLayout, DescriptorsArePinned)
+{
+	EXPECT_EQ(sizeof(nfring_rx_desc), 48u);
+	EXPECT_EQ(offsetof(nfring_rx_desc, frame), 16u);
+	EXPECT_EQ(offsetof(nfring_rx_desc, hw_protocol), 40u);
+	EXPECT_EQ(offsetof(nfring_rx_desc, flags), 46u);
+	EXPECT_EQ(sizeof(nfring_verdict), 24u);
+	EXPECT_EQ(offsetof(nfring_verdict, verdict), 8u);
+	EXPECT_EQ(offsetof(nfring_verdict, new_len), 20u);
+	EXPECT_EQ(sizeof(nfring_stats), 128u);
+}
+
+TEST(AbiLayout, IoctlsEncodeTheirStructs)
 {
 	EXPECT_EQ(_IOC_TYPE(NFRING_IOC_INFO), NFRING_IOC_MAGIC);
 	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_INFO), sizeof(nfring_info));
-	EXPECT_EQ(_IOC_DIR(NFRING_IOC_INFO), _IOC_READ | _IOC_WRITE);
+	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_BIND), sizeof(nfring_bind));
+	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_STATS), sizeof(nfring_stats));
+	EXPECT_EQ(_IOC_DIR(NFRING_IOC_KICK), _IOC_NONE);
 }
 
-TEST(AbiLayout, FeatureMaskCoversEveryBit)
+TEST(AbiLayout, VerdictsMatchNetfilter)
 {
-	EXPECT_NE(NFRING_FEAT_ALL & NFRING_FEAT_QUEUE_HANDLER, 0u);
+	// The kernel passes these straight to nf_reinject.
+	EXPECT_EQ(NFRING_DROP, 0);
+	EXPECT_EQ(NFRING_ACCEPT, 1);
+	EXPECT_EQ(NFRING_REPEAT, 4);
 }

@@ -1,5 +1,8 @@
 # Helpers shared by the VM test cases (sourced by bash inside the VM).
 set -euo pipefail
+# Say which command failed when set -e ends a case.
+set -E
+trap 'echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND exited $?" >&2' ERR
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -56,4 +59,104 @@ topo_down() {
 # ping_ok COUNT: does client reach server through the box?
 ping_ok() {
 	ip netns exec client ping -c "$1" -W 1 -i 0.2 -q 10.0.2.2 >/dev/null 2>&1
+}
+
+# qstat QUEUE COLUMN: one counter of QUEUE from /proc/net/nfring in the
+# box's namespace ("none" when the queue is not bound).
+qstat() {
+	ip netns exec box awk -v q="$1" -v col="$2" '
+		$1 == "queue" && $2 == "pid" { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+		("queue" in idx) && $1 == q { print $idx[col]; found = 1 }
+		END { if (!found) print "none" }' /proc/net/nfring
+}
+
+# box_rules NFT...: replace the box's ruleset with a forward chain holding
+# the given rules, plus a later chain that counts marked packets.
+box_rules() {
+	ip netns exec box nft flush ruleset
+	ip netns exec box nft -f - <<NFT
+table inet nfring_test {
+	counter marked { }
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		$*
+	}
+	chain after {
+		type filter hook forward priority 10; policy accept;
+		meta mark 7 counter name marked
+	}
+}
+NFT
+}
+
+# marked_count: packets with mark 7 seen after the queue chain.
+marked_count() {
+	ip netns exec box nft list counter inet nfring_test marked |
+		awk '$1 == "packets" { print $2 }'
+}
+
+PEER_PID=
+# peer_start ARGS...: run nfring-testpeer in the box, wait until it is bound.
+peer_start() {
+	rm -f /tmp/peer.ready
+	ip netns exec box nfring-testpeer --ready /tmp/peer.ready "$@" \
+		> /tmp/peer.out 2>&1 &
+	PEER_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -e /tmp/peer.ready ] && return 0
+		kill -0 "$PEER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat /tmp/peer.out >&2
+	fail "nfring-testpeer did not bind ($*)"
+}
+
+# peer_stop [SIGNAL]: stop the peer (TERM by default) and show its summary.
+peer_stop() {
+	[ -n "$PEER_PID" ] || return 0
+	kill -"${1:-TERM}" "$PEER_PID" 2>/dev/null || true
+	wait "$PEER_PID" 2>/dev/null || true
+	PEER_PID=
+	sed 's/^/    /' /tmp/peer.out
+}
+
+RECV_PID=
+# recv_start COUNT TIMEOUT_MS [PAYLOAD]: UDP receiver on server:9000.
+recv_start() {
+	rm -f /tmp/recv.out
+	ip netns exec server nfring-udp recv 9000 "$@" > /tmp/recv.out &
+	RECV_PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q listening /tmp/recv.out 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "UDP receiver did not start"
+}
+
+# recv_wait: wait for the receiver; sets GOT and BAD (mismatched payloads).
+recv_wait() {
+	wait "$RECV_PID" || true
+	RECV_PID=
+	GOT=$(awk '$1 == "received" { print $2 }' /tmp/recv.out)
+	BAD=$(awk '$1 == "received" { print $4 }' /tmp/recv.out)
+	[ -n "$GOT" ] || fail "UDP receiver printed no result: $(cat /tmp/recv.out)"
+}
+
+# send_udp COUNT [PAYLOAD] [--interval-us N]: client -> server:9000.
+send_udp() {
+	local n=$1
+	shift
+	ip netns exec client nfring-udp send 10.0.2.2 9000 "$n" "$@" >/dev/null
+}
+
+# settle QUEUE COLUMN VALUE: wait up to 5 s for a counter to reach VALUE.
+settle() {
+	local i
+	for i in $(seq 100); do
+		[ "$(qstat "$1" "$2")" = "$3" ] && return 0
+		sleep 0.05
+	done
+	return 0
 }

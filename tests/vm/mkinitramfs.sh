@@ -18,6 +18,7 @@ moddir=/lib/modules/$kver
 KMODS=(
 	veth nf_tables nft_queue nft_ct nf_conntrack nfnetlink_queue
 	nft_chain_nat nf_nat nft_reject_inet nf_reject_ipv4 nf_reject_ipv6
+	nft_objref
 )
 
 # Host programs the test scripts use.  Real ip/modprobe/nft are needed:

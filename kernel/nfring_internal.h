@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared by the module's files.  Nothing here is visible to
+ * userspace; the shared-memory layout is in abi/nfring.h.
+ */
+#ifndef _NFRING_INTERNAL_H
+#define _NFRING_INTERNAL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+
+#include "nfring.h"
+
+struct nf_queue_entry;
+
+#define NFRING_QUEUE_BUCKETS	64
+
+/* Per network namespace: queue numbers, as NFQUEUE's, are per netns. */
+struct nfring_net {
+	/* Serialises bind/unbind; lookups from outfn use RCU. */
+	spinlock_t		lock;
+	struct hlist_head	queues[NFRING_QUEUE_BUCKETS];
+	/* Packets queued to a number that no worker has bound. */
+	atomic64_t		no_worker;
+};
+
+/*
+ * Who owns a frame.  The kernel-private slot array mirrors the frames; it
+ * never lives in shared memory.
+ */
+enum nfring_slot_state {
+	NFRING_SLOT_FREE = 0,
+	/* Holds a queued packet awaiting its verdict. */
+	NFRING_SLOT_INFLIGHT,
+	/* The reinject work took the packet and is applying the verdict. */
+	NFRING_SLOT_APPLYING,
+	/*
+	 * The packet was flushed (device down, hook removed) while userspace
+	 * may still read the frame; freed by the packet's verdict or at
+	 * release, so a frame is never reused under a reader's feet.
+	 */
+	NFRING_SLOT_ORPHANED,
+};
+
+struct nfring_slot {
+	struct nf_queue_entry	*entry;
+	u32			gen;
+	u8			state;
+};
+
+/* Counters; see struct nfring_stats for their meaning. */
+struct nfring_counters {
+	/* Under nfring_queue.lock (enqueue path, flushes). */
+	u64 enqueued, ring_full, fail_open, wakeups, flushed, unsupported;
+	u64 in_flight;
+	/* Written only by the reinject work, which never runs twice at once. */
+	u64 accepted, dropped, repeated, marked, mangled, invalid;
+	u64 mangle_failed;
+	atomic64_t kicks;
+};
+
+struct nfring_queue {
+	struct hlist_node	node;		/* in nfring_net.queues */
+	struct rcu_head		rcu;
+	struct net		*net;		/* held while bound */
+	u16			queue_num;
+	u32			flags;		/* NFRING_BIND_* */
+	u32			default_verdict;
+	pid_t			pid;		/* who bound it, for /proc */
+
+	u32			entries;	/* power of two */
+	u32			mask;
+	u32			copy_range;
+	u32			frame_size;
+
+	/* Shared memory (vmalloc_user, mapped by mmap). */
+	struct nfring_kernel_page *kpage;
+	struct nfring_rx_desc	*rx_desc;
+	size_t			kernel_size;
+	struct nfring_user_page	*upage;
+	struct nfring_verdict	*vr_desc;
+	size_t			user_size;
+	u8			*frames;
+	size_t			frames_size;
+
+	/*
+	 * Producer side, serialised by lock (several CPUs may enqueue to one
+	 * queue at once); also guards slots[] and the free stack.
+	 */
+	spinlock_t		lock;
+	bool			dead;		/* unbinding: no more enqueues */
+	u32			rx_prod;	/* private copy of rx_producer */
+	u32			rx_cons_cached;
+	struct nfring_slot	*slots;
+	u32			*free_stack;
+	u32			nr_free;
+
+	/* Verdict side: only the reinject work touches these. */
+	struct work_struct	reinject_work;
+	u32			vr_cons;
+
+	wait_queue_head_t	wait;		/* poll() on the device */
+	struct nfring_counters	c;
+};
+
+extern struct workqueue_struct *nfring_wq;
+extern unsigned int nfring_net_id;
+
+struct nfring_net *nfring_pernet(struct net *net);
+
+int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum);
+void nfring_hook_drop(struct net *net);
+void nfring_dev_down(struct net *net, int ifindex);
+
+struct nfring_queue *nfring_queue_bind(struct net *net,
+				       struct nfring_bind *params);
+void nfring_queue_unbind(struct nfring_queue *q);
+int nfring_queue_mmap(struct nfring_queue *q, struct vm_area_struct *vma);
+__poll_t nfring_queue_poll(struct nfring_queue *q, struct file *file,
+			   poll_table *wait);
+void nfring_queue_kick(struct nfring_queue *q);
+void nfring_queue_stats(struct nfring_queue *q, struct nfring_stats *st);
+
+#endif /* _NFRING_INTERNAL_H */

@@ -1,0 +1,149 @@
+// nfring-udp: the VM tests' UDP traffic.  `send` sends numbered datagrams
+// with a payload; `recv` counts what arrives and checks the payload.
+//
+//   nfring-udp send ADDR PORT COUNT [PAYLOAD] [--interval-us N]
+//   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD]
+//
+// recv prints "received N mismatched M" and exits 0 whatever the counts:
+// the test script decides what is expected.
+#include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace
+{
+
+int usage()
+{
+	std::fprintf(stderr, "usage: nfring-udp send ADDR PORT COUNT [PAYLOAD] "
+	                     "[--interval-us N]\n"
+	                     "       nfring-udp recv PORT COUNT TIMEOUT_MS "
+	                     "[EXPECTED_PAYLOAD]\n");
+	return 2;
+}
+
+long number(const char *s, const char *what)
+{
+	char *end = nullptr;
+	errno = 0;
+	const long v = std::strtol(s, &end, 10);
+	if (errno || *end || v < 0) {
+		std::fprintf(stderr, "nfring-udp: %s '%s' is not a number\n",
+		             what, s);
+		std::exit(2);
+	}
+	return v;
+}
+
+int do_send(int argc, char **argv)
+{
+	if (argc < 5)
+		return usage();
+	std::string payload = "nfring test payload";
+	long interval_us = 0;
+	for (int i = 5; i < argc; i++) {
+		if (!std::strcmp(argv[i], "--interval-us") && i + 1 < argc)
+			interval_us = number(argv[++i], "interval");
+		else
+			payload = argv[i];
+	}
+	sockaddr_in to{};
+	to.sin_family = AF_INET;
+	to.sin_port = htons(static_cast<uint16_t>(number(argv[3], "port")));
+	if (inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) {
+		std::fprintf(stderr, "nfring-udp: bad IPv4 address '%s'\n",
+		             argv[2]);
+		return 2;
+	}
+	const long count = number(argv[4], "count");
+	const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		std::perror("socket");
+		return 1;
+	}
+	long sent = 0;
+	for (long i = 0; i < count; i++) {
+		if (sendto(fd, payload.data(), payload.size(), 0,
+		           reinterpret_cast<sockaddr *>(&to),
+		           sizeof(to)) == static_cast<ssize_t>(payload.size()))
+			sent++;
+		if (interval_us)
+			std::this_thread::sleep_for(
+			        std::chrono::microseconds(interval_us));
+	}
+	std::printf("sent %ld\n", sent);
+	close(fd);
+	return sent == count ? 0 : 1;
+}
+
+int do_recv(int argc, char **argv)
+{
+	if (argc < 5)
+		return usage();
+	const long port = number(argv[2], "port");
+	const long count = number(argv[3], "count");
+	const long timeout_ms = number(argv[4], "timeout");
+	const char *expected = argc > 5 ? argv[5] : nullptr;
+
+	const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sockaddr_in addr{};
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons(static_cast<uint16_t>(port));
+	if (fd < 0 ||
+	    bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0) {
+		std::perror("nfring-udp recv: bind");
+		return 1;
+	}
+	// Tell a waiting script that the socket is ready.
+	std::printf("listening %ld\n", port);
+	std::fflush(stdout);
+
+	long received = 0, mismatched = 0;
+	char buf[65536];
+	const auto deadline = std::chrono::steady_clock::now() +
+	                      std::chrono::milliseconds(timeout_ms);
+	while (received < count) {
+		const auto left =
+		        std::chrono::duration_cast<std::chrono::milliseconds>(
+		                deadline - std::chrono::steady_clock::now())
+		                .count();
+		if (left <= 0)
+			break;
+		pollfd pfd{fd, POLLIN, 0};
+		if (poll(&pfd, 1, static_cast<int>(left)) <= 0)
+			continue;
+		const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			continue;
+		received++;
+		if (expected &&
+		    (static_cast<size_t>(n) != std::strlen(expected) ||
+		     std::memcmp(buf, expected, n)))
+			mismatched++;
+	}
+	std::printf("received %ld mismatched %ld\n", received, mismatched);
+	close(fd);
+	return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!std::strcmp(argv[1], "send"))
+		return do_send(argc, argv);
+	if (!std::strcmp(argv[1], "recv"))
+		return do_recv(argc, argv);
+	return usage();
+}

@@ -1,0 +1,102 @@
+// A bound nfring queue: the device file, its three mappings, and the ring
+// views over them, with need_wakeup handled in both directions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "nfring.h"
+#include "nfring/device.hpp"
+#include "nfring/ring.hpp"
+
+namespace nfring
+{
+
+struct bind_options {
+	std::uint16_t queue_num = 0;
+	std::uint32_t ring_entries = 1024;
+	std::uint32_t copy_range = 2048;
+	bool fail_open = false;
+	// Given to packets in flight when the queue goes away.  Drop, as
+	// NFQUEUE does when its listener closes.
+	std::uint32_t default_verdict = NFRING_DROP;
+};
+
+// Owns one mmap'd region.
+class mapping
+{
+public:
+	mapping() = default;
+	mapping(int fd, std::uint64_t offset, std::size_t length, bool writable,
+	        const char *what);
+	~mapping();
+	mapping(mapping &&other) noexcept;
+	mapping &operator=(mapping &&other) noexcept;
+	mapping(const mapping &) = delete;
+	mapping &operator=(const mapping &) = delete;
+
+	std::byte *data() const { return static_cast<std::byte *>(addr_); }
+	std::size_t size() const { return len_; }
+
+private:
+	void *addr_ = nullptr;
+	std::size_t len_ = 0;
+};
+
+class queue
+{
+public:
+	// Opens the device, binds, maps.  Throws std::system_error naming the
+	// step and, for EINVAL/EBUSY/E2BIG, what was wrong.
+	explicit queue(const bind_options &opts,
+	               const std::string &device_path = NFRING_DEVICE_PATH);
+
+	int fd() const { return dev_.fd(); }
+	const nfring_bind &layout() const { return layout_; }
+	std::uint16_t queue_num() const { return layout_.queue_num; }
+
+	ring_consumer<nfring_rx_desc> &rx() { return rx_; }
+	ring_producer<nfring_verdict> &verdicts() { return vr_; }
+
+	// The bytes the kernel copied for this packet.
+	std::span<const std::byte> packet(const nfring_rx_desc &d) const;
+	// The packet's whole frame, to write a replacement payload into.
+	std::span<std::byte> frame(const nfring_rx_desc &d);
+
+	// Publish the n verdicts written into reserved slots, then kick the
+	// kernel only if its reinject work said it went idle (K2).  Returns
+	// whether a syscall was made.
+	bool submit_verdicts(std::uint32_t n);
+
+	// Sleep until packets arrive or timeout_ms passes (-1: forever),
+	// following (W1).  Returns false on timeout or EINTR.
+	bool wait(int timeout_ms);
+
+	nfring_stats stats() const;
+
+	// Counters of this process's syscalls on the fast path.
+	std::uint64_t kicks() const { return kicks_; }
+	std::uint64_t polls() const { return polls_; }
+
+	// Raw shared pages, for tests that play a hostile worker.
+	nfring_user_page *user_page() { return upage_; }
+	const nfring_kernel_page *kernel_page() const { return kpage_; }
+
+private:
+	device dev_;
+	nfring_bind layout_{};
+	mapping kernel_map_, user_map_, frames_map_;
+	const nfring_kernel_page *kpage_ = nullptr;
+	nfring_user_page *upage_ = nullptr;
+	ring_consumer<nfring_rx_desc> rx_;
+	ring_producer<nfring_verdict> vr_;
+	std::uint64_t kicks_ = 0;
+	std::uint64_t polls_ = 0;
+};
+
+// The errno of a failed bind explained for a person, with the limits.
+std::string explain_bind_error(int err, const bind_options &opts);
+
+} // namespace nfring
