@@ -21,6 +21,16 @@ phase() {
 phase deps scripts/deps.sh
 phase build make --no-print-directory all test-modules
 phase vm-image make --no-print-directory vm-image
+# The unit tests again under ASan+UBSan and TSan (the ring stress test is
+# what TSan is for); CTest runs them as unit.asan / unit.tsan.
+sanitizer_build() {
+	local kind
+	for kind in address thread; do
+		cmake -S . -B "build/sanitize-$kind" -DNFRING_SANITIZE=$kind >/dev/null
+		cmake --build "build/sanitize-$kind" -j "$(nproc)" --target nfring_unit_tests
+	done
+}
+phase sanitizers sanitizer_build
 
 timings=build/vm/timings.log
 rm -f "$timings"

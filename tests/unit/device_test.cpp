@@ -62,12 +62,21 @@ TEST(Compatibility, RejectsMissingFeatureAndNamesIt)
 {
 	nfring_info info{};
 	info.abi_version = NFRING_ABI_VERSION;
-	info.features = 0;
+	info.features = NFRING_FEAT_ALL & ~NFRING_FEAT_RINGS;
 	try {
 		nfring::require_compatible(info);
 		FAIL() << "missing features accepted";
 	} catch (const std::system_error &e) {
-		EXPECT_NE(std::string(e.what()).find("0x1"), std::string::npos)
-		        << e.what();
+		const std::string what = e.what();
+		EXPECT_EQ(e.code().value(), EOPNOTSUPP);
+		EXPECT_NE(what.find("rings"), std::string::npos) << what;
+		EXPECT_EQ(what.find("mark-mangle"), std::string::npos) << what;
 	}
+}
+
+TEST(Compatibility, FeatureNamesShowUnknownBitsInHex)
+{
+	EXPECT_EQ(nfring::feature_names(NFRING_FEAT_RINGS | (1ULL << 40)),
+	          "rings, 0x10000000000");
+	EXPECT_EQ(nfring::feature_names(0), "");
 }

@@ -21,6 +21,34 @@ namespace
 
 } // namespace
 
+std::string feature_names(std::uint64_t bits)
+{
+	static constexpr struct {
+		std::uint64_t bit;
+		const char *name;
+	} names[] = {
+	        {NFRING_FEAT_QUEUE_HANDLER, "queue-handler"},
+	        {NFRING_FEAT_RINGS, "rings"},
+	        {NFRING_FEAT_MARK_MANGLE, "mark-mangle"},
+	};
+	std::string out;
+	for (const auto &n : names) {
+		if (!(bits & n.bit))
+			continue;
+		out += out.empty() ? "" : ", ";
+		out += n.name;
+		bits &= ~n.bit;
+	}
+	if (bits) {
+		char hex[32];
+		std::snprintf(hex, sizeof(hex), "0x%llx",
+		              static_cast<unsigned long long>(bits));
+		out += out.empty() ? "" : ", ";
+		out += hex;
+	}
+	return out;
+}
+
 device::device(const std::string &path) : path_(path)
 {
 	fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
@@ -77,14 +105,11 @@ void require_compatible(const nfring_info &info)
 		                std::to_string(NFRING_ABI_VERSION) +
 		                "; rebuild and reload the module");
 	const std::uint64_t missing = NFRING_FEAT_ALL & ~info.features;
-	if (missing) {
-		char hex[32];
-		std::snprintf(hex, sizeof(hex), "0x%llx",
-		              static_cast<unsigned long long>(missing));
+	if (missing)
 		throw std::system_error(
 		        EOPNOTSUPP, std::generic_category(),
-		        std::string("nfring.ko lacks feature bits ") + hex);
-	}
+		        "nfring.ko lacks features: " + feature_names(missing) +
+		                "; load a newer module");
 }
 
 } // namespace nfring

@@ -35,4 +35,7 @@ private:
 // feature this library needs, or speaks another ABI version.
 void require_compatible(const nfring_info &info);
 
+// "rings, mark-mangle": the names of NFRING_FEAT_* bits, unknown ones in hex.
+std::string feature_names(std::uint64_t bits);
+
 } // namespace nfring
