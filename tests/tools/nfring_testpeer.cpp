@@ -277,25 +277,20 @@ public:
 private:
 	void flush();
 	void scribble_and_recover();
-	void answer(const nfring_rx_desc &d);
+	void answer(const nfring_rx_desc &d, std::uint32_t k);
 
 	const options &o_;
 	nfring::queue q_;
 	std::vector<nfring_rx_desc> pending_;
 	std::mt19937 rng_;
-	long seen_ = 0, answered_ = 0;
+	long seen_ = 0, answered_ = 0, batches_ = 0, max_batch_ = 0;
 	bool scribbled_ = false;
 };
 
-void peer::answer(const nfring_rx_desc &d)
+// Writes the verdict for d into the k-th reserved slot.
+void peer::answer(const nfring_rx_desc &d, std::uint32_t k)
 {
-	auto &vr = q_.verdicts();
-	while (vr.reserve(1) < 1) {
-		// The kernel has not consumed our earlier verdicts yet.
-		q_.submit_verdicts(0);
-		std::this_thread::sleep_for(std::chrono::microseconds(100));
-	}
-	nfring_verdict &v = vr.slot(0);
+	nfring_verdict &v = q_.verdicts().slot(k);
 	v = nfring_verdict{};
 	v.id = d.id;
 	v.verdict = o_.verdict;
@@ -314,18 +309,35 @@ void peer::answer(const nfring_rx_desc &d)
 			v.new_len = n;
 		}
 	}
-	q_.submit_verdicts(1);
 	answered_++;
 }
 
 void peer::flush()
 {
+	if (!pending_.empty()) {
+		batches_++;
+		max_batch_ = std::max<long>(max_batch_,
+		                            static_cast<long>(pending_.size()));
+	}
 	if (o_.order == options::reverse)
 		std::reverse(pending_.begin(), pending_.end());
 	else if (o_.order == options::random)
 		std::shuffle(pending_.begin(), pending_.end(), rng_);
-	for (const auto &d : pending_)
-		answer(d);
+	// One publish (and at most one kick) per batch.
+	auto &vr = q_.verdicts();
+	std::uint32_t k = 0;
+	for (const auto &d : pending_) {
+		while (vr.reserve(k + 1) < k + 1) {
+			// The kernel has not consumed earlier verdicts yet.
+			q_.submit_verdicts(k);
+			k = 0;
+			std::this_thread::sleep_for(
+			        std::chrono::microseconds(100));
+		}
+		answer(d, k++);
+	}
+	if (k)
+		q_.submit_verdicts(k);
 	pending_.clear();
 }
 
@@ -396,18 +408,21 @@ int peer::run()
 		const bool awaiting_garbage =
 		        o_.garbage_after >= 0 && !scribbled_;
 		if (!n) {
-			if (!pending_.empty() && !awaiting_garbage) {
+			// A partial batch waits a little for more packets, so
+			// that --order has something to reorder.
+			const bool partial =
+			        !pending_.empty() && !awaiting_garbage;
+			if (q_.wait(partial ? 20 : 50)) {
+				idle_ms = 0;
+				continue;
+			}
+			if (partial) {
 				flush();
 				continue;
 			}
-			if (!q_.wait(50)) {
-				idle_ms += 50;
-				if (o_.idle_exit_ms >= 0 &&
-				    idle_ms >= o_.idle_exit_ms)
-					break;
-			} else {
-				idle_ms = 0;
-			}
+			idle_ms += 50;
+			if (o_.idle_exit_ms >= 0 && idle_ms >= o_.idle_exit_ms)
+				break;
 			continue;
 		}
 		idle_ms = 0;
@@ -429,10 +444,11 @@ int peer::run()
 	if (!o_.hold)
 		flush();
 	const nfring_stats st = q_.stats();
-	std::printf("testpeer: seen %ld answered %ld kicks %llu polls %llu "
+	std::printf("testpeer: seen %ld answered %ld batches %ld max_batch %ld "
+	            "kicks %llu polls %llu "
 	            "kernel enqueued %llu accepted %llu dropped %llu "
 	            "invalid %llu in_flight %llu\n",
-	            seen_, answered_,
+	            seen_, answered_, batches_, max_batch_,
 	            static_cast<unsigned long long>(q_.kicks()),
 	            static_cast<unsigned long long>(q_.polls()),
 	            static_cast<unsigned long long>(st.enqueued),

@@ -4,8 +4,10 @@
 //   nfring-udp send ADDR PORT COUNT [PAYLOAD] [--interval-us N]
 //   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD]
 //
-// recv prints "received N mismatched M" and exits 0 whatever the counts:
-// the test script decides what is expected.
+// Each datagram is PAYLOAD followed by "#<sequence number>".  recv prints
+// "received N mismatched M reordered R" (R: datagrams that arrived after a
+// later-numbered one) and exits 0 whatever the counts: the test script
+// decides what is expected.
 #include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -72,9 +75,10 @@ int do_send(int argc, char **argv)
 	}
 	long sent = 0;
 	for (long i = 0; i < count; i++) {
-		if (sendto(fd, payload.data(), payload.size(), 0,
+		const std::string msg = payload + "#" + std::to_string(i);
+		if (sendto(fd, msg.data(), msg.size(), 0,
 		           reinterpret_cast<sockaddr *>(&to),
-		           sizeof(to)) == static_cast<ssize_t>(payload.size()))
+		           sizeof(to)) == static_cast<ssize_t>(msg.size()))
 			sent++;
 		if (interval_us)
 			std::this_thread::sleep_for(
@@ -107,7 +111,7 @@ int do_recv(int argc, char **argv)
 	std::printf("listening %ld\n", port);
 	std::fflush(stdout);
 
-	long received = 0, mismatched = 0;
+	long received = 0, mismatched = 0, reordered = 0, highest = -1;
 	char buf[65536];
 	const auto deadline = std::chrono::steady_clock::now() +
 	                      std::chrono::milliseconds(timeout_ms);
@@ -125,12 +129,24 @@ int do_recv(int argc, char **argv)
 		if (n < 0)
 			continue;
 		received++;
-		if (expected &&
-		    (static_cast<size_t>(n) != std::strlen(expected) ||
-		     std::memcmp(buf, expected, n)))
+		const std::string_view msg(buf, static_cast<size_t>(n));
+		const auto hash = msg.rfind('#');
+		const std::string_view body = hash == std::string_view::npos
+		                                      ? msg
+		                                      : msg.substr(0, hash);
+		if (expected && body != expected)
 			mismatched++;
+		if (hash != std::string_view::npos) {
+			const long seq = std::atol(
+			        std::string(msg.substr(hash + 1)).c_str());
+			if (seq < highest)
+				reordered++;
+			else
+				highest = seq;
+		}
 	}
-	std::printf("received %ld mismatched %ld\n", received, mismatched);
+	std::printf("received %ld mismatched %ld reordered %ld\n", received,
+	            mismatched, reordered);
 	close(fd);
 	return 0;
 }

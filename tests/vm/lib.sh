@@ -135,12 +135,14 @@ recv_start() {
 	fail "UDP receiver did not start"
 }
 
-# recv_wait: wait for the receiver; sets GOT and BAD (mismatched payloads).
+# recv_wait: wait for the receiver; sets GOT, BAD (mismatched payloads)
+# and REORDERED.
 recv_wait() {
 	wait "$RECV_PID" || true
 	RECV_PID=
 	GOT=$(awk '$1 == "received" { print $2 }' /tmp/recv.out)
 	BAD=$(awk '$1 == "received" { print $4 }' /tmp/recv.out)
+	REORDERED=$(awk '$1 == "received" { print $6 }' /tmp/recv.out)
 	[ -n "$GOT" ] || fail "UDP receiver printed no result: $(cat /tmp/recv.out)"
 }
 

@@ -23,9 +23,10 @@ KMODS=(
 
 # Host programs the test scripts use.  Real ip/modprobe/nft are needed:
 # busybox's applets lack nft support and kmod features.
-PROGS=(bash nft ip kmod ss stty setsid)
+PROGS=(bash nft ip kmod ss stty setsid setpriv)
 
 root=$(mktemp -d)
+chmod 0755 "$root"  # mktemp made it 0700: other users must reach /usr
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,tmp,run,tests,lib/modules/"$kver"/extra}

@@ -1,0 +1,173 @@
+// nfring-bindcheck: every way to misuse the device's setup ioctls and
+// mmap gets its documented errno, and a correct bind still works after.
+// Runs inside the test VM with nfring.ko loaded; exits 1 on any mismatch.
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <functional>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <vector>
+
+#include "nfring.h"
+
+namespace
+{
+
+int failures = 0;
+
+void expect_errno(const char *what, int rc, int want)
+{
+	const int got = rc < 0 ? errno : 0;
+	if (got == want) {
+		std::printf("ok: %s -> %s\n", what,
+		            want ? std::strerror(want) : "success");
+		return;
+	}
+	std::printf("FAIL: %s -> %s, expected %s\n", what,
+	            got ? std::strerror(got) : "success",
+	            want ? std::strerror(want) : "success");
+	failures++;
+}
+
+int open_dev()
+{
+	const int fd = open(NFRING_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		std::perror("open " NFRING_DEVICE_PATH);
+		std::exit(1);
+	}
+	return fd;
+}
+
+nfring_bind good_bind(std::uint16_t queue)
+{
+	nfring_bind b{};
+	b.size = sizeof(b);
+	b.queue_num = queue;
+	b.ring_entries = 64;
+	b.copy_range = 128;
+	b.default_verdict = NFRING_DROP;
+	return b;
+}
+
+int bind_with(const std::function<void(nfring_bind &)> &change)
+{
+	const int fd = open_dev();
+	nfring_bind b = good_bind(40);
+	change(b);
+	const int rc = ioctl(fd, NFRING_IOC_BIND, &b);
+	const int err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
+
+} // namespace
+
+int main()
+{
+	struct bad_bind {
+		const char *what;
+		std::function<void(nfring_bind &)> change;
+		int err;
+	};
+	const std::vector<bad_bind> cases = {
+	        {"ring_entries not a power of two",
+	         [](nfring_bind &b) { b.ring_entries = 100; }, EINVAL},
+	        {"ring_entries below the minimum",
+	         [](nfring_bind &b) { b.ring_entries = 4; }, EINVAL},
+	        {"ring_entries above the maximum",
+	         [](nfring_bind &b) { b.ring_entries = 65536; }, EINVAL},
+	        {"copy_range above the maximum",
+	         [](nfring_bind &b) { b.copy_range = 65536; }, EINVAL},
+	        {"unknown bind flag", [](nfring_bind &b) { b.flags = 1u << 7; },
+	         EINVAL},
+	        {"non-zero resv0", [](nfring_bind &b) { b.resv0 = 1; }, EINVAL},
+	        {"non-zero resv1", [](nfring_bind &b) { b.resv1 = 1; }, EINVAL},
+	        {"default verdict repeat",
+	         [](nfring_bind &b) { b.default_verdict = NFRING_REPEAT; },
+	         EINVAL},
+	        {"size smaller than the struct",
+	         [](nfring_bind &b) { b.size = 16; }, EINVAL},
+	        {"frames larger than the limit",
+	         [](nfring_bind &b) {
+		         b.ring_entries = 32768;
+		         b.copy_range = 65535;
+	         },
+	         E2BIG},
+	        {"metadata only (copy_range 0)",
+	         [](nfring_bind &b) { b.copy_range = 0; }, 0},
+	};
+	for (const auto &c : cases)
+		expect_errno(c.what, bind_with(c.change), c.err);
+
+	// Before binding there are no rings to touch.
+	int fd = open_dev();
+	expect_errno("kick before bind", ioctl(fd, NFRING_IOC_KICK), ENXIO);
+	nfring_stats st{};
+	st.size = sizeof(st);
+	expect_errno("stats before bind", ioctl(fd, NFRING_IOC_STATS, &st),
+	             ENXIO);
+	void *p = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	expect_errno("mmap before bind", p == MAP_FAILED ? -1 : 0, ENXIO);
+
+	nfring_bind b = good_bind(41);
+	expect_errno("bind queue 41", ioctl(fd, NFRING_IOC_BIND, &b), 0);
+	nfring_bind again = good_bind(42);
+	expect_errno("second bind on one file",
+	             ioctl(fd, NFRING_IOC_BIND, &again), EALREADY);
+	const int other = open_dev();
+	nfring_bind same = good_bind(41);
+	expect_errno("queue 41 from another file",
+	             ioctl(other, NFRING_IOC_BIND, &same), EBUSY);
+	close(other);
+
+	p = mmap(nullptr, b.kernel_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	         static_cast<off_t>(b.kernel_off));
+	expect_errno("kernel region mapped writable", p == MAP_FAILED ? -1 : 0,
+	             EPERM);
+	p = mmap(nullptr, b.user_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+	         static_cast<off_t>(b.user_off));
+	expect_errno("private mapping", p == MAP_FAILED ? -1 : 0, EINVAL);
+	p = mmap(nullptr, b.user_size + 4096, PROT_READ | PROT_WRITE,
+	         MAP_SHARED, fd, static_cast<off_t>(b.user_off));
+	expect_errno("mapping past the region", p == MAP_FAILED ? -1 : 0,
+	             EINVAL);
+	p = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0x30000000);
+	expect_errno("unknown region offset", p == MAP_FAILED ? -1 : 0, EINVAL);
+
+	void *k = mmap(nullptr, b.kernel_size, PROT_READ, MAP_SHARED, fd,
+	               static_cast<off_t>(b.kernel_off));
+	expect_errno("kernel region read-only", k == MAP_FAILED ? -1 : 0, 0);
+	if (k != MAP_FAILED) {
+		expect_errno("kernel region cannot become writable",
+		             mprotect(k, b.kernel_size, PROT_READ | PROT_WRITE),
+		             EACCES);
+		munmap(k, b.kernel_size);
+	}
+	expect_errno("stats after bind", ioctl(fd, NFRING_IOC_STATS, &st), 0);
+	if (st.queue_num != 41) {
+		std::printf("FAIL: stats name queue %u, expected 41\n",
+		            st.queue_num);
+		failures++;
+	}
+	expect_errno("kick after bind", ioctl(fd, NFRING_IOC_KICK), 0);
+	expect_errno("unknown ioctl", ioctl(fd, _IO(NFRING_IOC_MAGIC, 0x7f)),
+	             ENOTTY);
+	close(fd);
+
+	// Released: the number is free again.
+	fd = open_dev();
+	b = good_bind(41);
+	expect_errno("queue 41 again after release",
+	             ioctl(fd, NFRING_IOC_BIND, &b), 0);
+	close(fd);
+
+	std::printf("bindcheck: %d failures\n", failures);
+	return failures ? 1 : 0;
+}
