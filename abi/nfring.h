@@ -147,10 +147,10 @@ struct nfring_bind {
 	__u16 queue_num;	/* in: 0..65535, as in `queue num N` */
 	__u16 resv0;		/* must be zero */
 	__u32 ring_entries;	/* in: power of two, MIN..MAX_RING_ENTRIES */
-	__u32 copy_range;	/* in: bytes of each packet copied, 0..MAX;
-				 * 0 means metadata only (no frames) */
-	__u32 default_verdict;	/* in: NFRING_ACCEPT or NFRING_DROP, given to
-				 * packets in flight when the file goes away */
+	/* in: bytes of each packet copied, 0..MAX; 0: metadata only */
+	__u32 copy_range;
+	/* in: NFRING_ACCEPT or NFRING_DROP, for packets left in flight */
+	__u32 default_verdict;
 	/* out: */
 	__u32 frame_size;	/* copy_range rounded up to NFRING_FRAME_ALIGN */
 	__u32 resv1;		/* must be zero */
@@ -191,11 +191,15 @@ struct nfring_user_page {
 #define NFRING_UF_NEED_WAKEUP	(1U << 0)
 
 /* RX descriptor flags. */
-/* Checksum not yet computed (CHECKSUM_PARTIAL): the L4 checksum in the
- * frame is not final.  The stack completes it on output. */
+/*
+ * Checksum not yet computed (CHECKSUM_PARTIAL): the L4 checksum in the
+ * frame is not final.  The stack completes it on output.
+ */
 #define NFRING_RX_CSUM_NOTREADY	(1U << 0)
-/* A GSO super-packet: pkt_len may exceed the MTU.  Not segmented (as
- * NFQUEUE with NFQA_CFG_F_GSO); cannot be mangled. */
+/*
+ * A GSO super-packet: pkt_len may exceed the MTU.  Not segmented (as
+ * NFQUEUE with NFQA_CFG_F_GSO); cannot be mangled.
+ */
 #define NFRING_RX_GSO		(1U << 1)
 
 /* One queued packet.  Written by the kernel. */
@@ -223,10 +227,12 @@ struct nfring_rx_desc {
 /* Verdict flags.  Every new bit goes into NFRING_VF_ALL. */
 /* Set skb->mark to .mark (before the verdict is applied). */
 #define NFRING_VF_SET_MARK	(1U << 0)
-/* Replace the packet with the first .new_len bytes of its frame.  Needs a
+/*
+ * Replace the packet with the first .new_len bytes of its frame.  Needs a
  * frame (copy_range > 0), new_len <= frame_size, at least the network
  * header, and a packet that is not GSO.  Userspace must leave the L3/L4
- * checksums correct; the skb is marked CHECKSUM_NONE. */
+ * checksums correct; the skb is marked CHECKSUM_NONE.
+ */
 #define NFRING_VF_MANGLE	(1U << 1)
 #define NFRING_VF_ALL		(NFRING_VF_SET_MARK | NFRING_VF_MANGLE)
 

@@ -248,6 +248,7 @@ static long nfring_ioctl_bind(struct file *file,
 		err = -EFAULT;
 		goto out;
 	}
+	/* Pairs with nfring_file_queue(): readers see a set-up queue. */
 	smp_store_release(&nf->q, q);
 	err = 0;
 out:

@@ -31,8 +31,10 @@
 #define NFRING_OFF_USER		0x10000000ULL
 #define NFRING_OFF_FRAMES	0x20000000ULL
 
-/* Verdicts handled per RCU section, and per run of the work before it
- * requeues itself so that other work items and softirqs get a turn. */
+/*
+ * Verdicts handled per RCU section, and per run of the work before it
+ * requeues itself so that other work items and softirqs get a turn.
+ */
 #define NFRING_VERDICT_BATCH	64
 #define NFRING_WORK_BUDGET	4096
 
@@ -262,8 +264,10 @@ static void nfring_free_frames(struct nfring_queue *q, const u32 *frames,
 	spin_unlock_bh(&q->lock);
 }
 
-/* Replace the packet with @len bytes at @data (a frame in shared memory;
- * it may change under us, which only changes the packet's bytes). */
+/*
+ * Replace the packet with @len bytes at @data (a frame in shared memory;
+ * it may change under us, which only changes the packet's bytes).
+ */
 static int nfring_mangle(struct nf_queue_entry *e, const u8 *data, u32 len)
 {
 	struct sk_buff *skb = e->skb;
@@ -287,7 +291,8 @@ static int nfring_mangle(struct nf_queue_entry *e, const u8 *data, u32 len)
 			if (!nskb)
 				return -ENOMEM;
 			kfree_skb(skb);
-			e->skb = skb = nskb;
+			skb = nskb;
+			e->skb = skb;
 		}
 		skb_put(skb, grow);
 	}
@@ -422,6 +427,7 @@ static void nfring_reinject_work(struct work_struct *work)
 			 */
 			q->c.invalid++;
 			q->vr_cons = prod;
+			/* (G) pairs with (H), as below. */
 			smp_store_release(&q->kpage->vr_consumer, q->vr_cons);
 			continue;
 		}
@@ -742,8 +748,10 @@ int nfring_queue_mmap(struct nfring_queue *q, struct vm_area_struct *vma)
 	}
 	if (!mem || len > size)
 		return -EINVAL;
-	/* A private mapping would copy on write: the kernel would not see
-	 * userspace's indices. */
+	/*
+	 * A private mapping would copy on write: the kernel would not see
+	 * userspace's indices.
+	 */
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	if (read_only) {

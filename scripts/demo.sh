@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: install what is missing, build, boot the test VM and show
-# nfring in the kernel.  Until the worker exists (issue 4) the demo shows the
-# module registering as netfilter's queue handler and handling queued
-# traffic the way NFQUEUE does when nobody listens.
+# traffic going through nfring's rings to a userspace program and back.
+# Until the DPI worker exists the program is the test worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
