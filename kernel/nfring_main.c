@@ -81,14 +81,14 @@ static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 
 	nfring_queue_stats(q, &st);
 	seq_printf(m,
-		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu\n",
+		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s\n",
 		   q->queue_num, q->pid, q->entries, q->copy_range,
 		   q->flags & NFRING_BIND_FAIL_OPEN ? "open" : "closed",
 		   st.in_flight, st.enqueued, st.accepted, st.dropped,
 		   st.repeated, st.marked, st.mangled, st.ring_full,
 		   st.fail_open, st.invalid, st.flushed, st.mangle_failed,
 		   st.unsupported, st.wakeups, st.kicks,
-		   (unsigned long long)q->default_verdict);
+		   q->default_verdict == NFRING_ACCEPT ? "accept" : "drop");
 }
 
 /*

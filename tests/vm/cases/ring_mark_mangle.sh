@@ -1,4 +1,4 @@
-# set-mark is visible to a later rule; mangled payloads (same length,
+# set-mark is visible to a later rule; repeat re-runs the hook; mangled payloads (same length,
 # longer, shorter) arrive changed and valid (UDP checksum verified by the
 # receiving stack).
 source /tests/lib.sh
@@ -16,6 +16,21 @@ settle 0 marked 30
 expect_eq "marked (module)" "$(qstat 0 marked)" 30
 expect_eq "mark 7 seen by the later nft rule" "$(marked_count)" 30
 peer_stop
+
+# Repeat: the hook runs again.  The worker marks the packet 7 with the
+# repeat, so on the second pass the rule no longer queues it.
+box_rules "meta mark != 7 udp dport 9000 queue num 0"
+peer_start --queue 0 --verdict repeat --mark 7
+recv_start 25 5000
+send_udp 25
+recv_wait
+expect_eq "repeat: received" "$GOT" 25
+settle 0 repeated 25
+expect_eq "repeat: repeated" "$(qstat 0 repeated)" 25
+expect_eq "repeat: enqueued (once each)" "$(qstat 0 enqueued)" 25
+expect_eq "repeat: mark 7 seen after the re-run hook" "$(marked_count)" 25
+peer_stop
+box_rules "udp dport 9000 queue num 0"
 
 mangle_case() { # FROM:TO SENT EXPECTED
 	peer_start --queue 0 --mangle "$1"
