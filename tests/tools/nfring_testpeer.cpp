@@ -366,22 +366,19 @@ void peer::scribble_and_recover()
 	::ioctl(q_.fd(), NFRING_IOC_KICK);
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
-	const auto kcons =
-	        std::atomic_ref<std::uint32_t>(
-	                const_cast<nfring_kernel_page *>(q_.kernel_page())
-	                        ->vr_consumer)
-	                .load(std::memory_order_acquire);
+	auto kernel_consumer = [this] {
+		auto *kp = const_cast<nfring_kernel_page *>(q_.kernel_page());
+		return std::atomic_ref<std::uint32_t>(kp->vr_consumer)
+		        .load(std::memory_order_acquire);
+	};
 	std::atomic_ref<std::uint32_t>(up->vr_producer)
-	        .store(kcons + entries / 2, std::memory_order_release);
+	        .store(kernel_consumer() + entries / 2,
+	               std::memory_order_release);
 	::ioctl(q_.fd(), NFRING_IOC_KICK);
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
 	// Recover: our own indices back, flags sane.
-	const auto kcons2 =
-	        std::atomic_ref<std::uint32_t>(
-	                const_cast<nfring_kernel_page *>(q_.kernel_page())
-	                        ->vr_consumer)
-	                .load(std::memory_order_acquire);
+	const std::uint32_t kcons2 = kernel_consumer();
 	up->flags = 0;
 	up->resv0 = 0;
 	q_.verdicts().resync(kcons2);
