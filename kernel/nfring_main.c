@@ -151,8 +151,17 @@ static struct pernet_operations nfring_net_ops = {
 
 /* One per open file of /dev/nfring. */
 struct nfring_file {
-	struct mutex		lock;	/* serialises bind against mmap */
+	/*
+	 * Serialises binds.  Never taken under mmap_lock (mmap reads q with
+	 * acquire instead), since bind faults on user memory while holding it.
+	 */
+	struct mutex		lock;
 	struct nfring_queue	*q;	/* set once by bind, then constant */
+	/*
+	 * The netns the opener had CAP_NET_ADMIN in; binds happen there even
+	 * if the file is passed on or its holder changes namespace.
+	 */
+	struct net		*net;
 };
 
 static struct nfring_queue *nfring_file_queue(struct file *file)
@@ -167,12 +176,15 @@ static int nfring_dev_open(struct inode *inode, struct file *file)
 {
 	struct nfring_file *nf;
 
-	if (!ns_capable(current->nsproxy->net_ns->user_ns, CAP_NET_ADMIN))
+	struct net *net = current->nsproxy->net_ns;
+
+	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
-	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
+	nf = kzalloc(sizeof(*nf), GFP_KERNEL_ACCOUNT);
 	if (!nf)
 		return -ENOMEM;
 	mutex_init(&nf->lock);
+	nf->net = get_net(net);
 	file->private_data = nf;
 	return 0;
 }
@@ -183,6 +195,7 @@ static int nfring_dev_release(struct inode *inode, struct file *file)
 
 	if (nf->q)
 		nfring_queue_unbind(nf->q);
+	put_net(nf->net);
 	kfree(nf);
 	return 0;
 }
@@ -222,6 +235,9 @@ static long nfring_ioctl_bind(struct file *file,
 		return -EFAULT;
 	if (usize < sizeof(p))
 		return -EINVAL;
+	/* As openat2 and clone3: no struct will ever be this large. */
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 	if (copy_from_user(&p, ubind, sizeof(p)))
 		return -EFAULT;
 	/* A newer, larger struct may only carry zeroes past what we know. */
@@ -237,7 +253,7 @@ static long nfring_ioctl_bind(struct file *file,
 		err = -EALREADY;
 		goto out;
 	}
-	q = nfring_queue_bind(current->nsproxy->net_ns, &p);
+	q = nfring_queue_bind(nf->net, &p);
 	if (IS_ERR(q)) {
 		err = PTR_ERR(q);
 		goto out;
@@ -299,15 +315,12 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+/* Called with mmap_lock held: must not take nf->lock (see there). */
 static int nfring_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct nfring_file *nf = file->private_data;
-	int err;
+	struct nfring_queue *q = nfring_file_queue(file);
 
-	mutex_lock(&nf->lock);
-	err = nf->q ? nfring_queue_mmap(nf->q, vma) : -ENXIO;
-	mutex_unlock(&nf->lock);
-	return err;
+	return q ? nfring_queue_mmap(q, vma) : -ENXIO;
 }
 
 static __poll_t nfring_dev_poll(struct file *file, poll_table *wait)

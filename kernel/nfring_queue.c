@@ -423,13 +423,15 @@ static void nfring_reinject_work(struct work_struct *work)
 			 * us.  Skip to its index: the entries in between are
 			 * not trustworthy, and packets they would have
 			 * answered stay in flight until a valid verdict or
-			 * release.
+			 * release.  Then sleep until the next kick, so that a
+			 * producer rewritten in a loop cannot keep us here.
 			 */
 			q->c.invalid++;
 			q->vr_cons = prod;
 			/* (G) pairs with (H), as below. */
 			smp_store_release(&q->kpage->vr_consumer, q->vr_cons);
-			continue;
+			WRITE_ONCE(q->kpage->flags, NFRING_KF_NEED_KICK);
+			return;
 		}
 		if (!avail) {
 			WRITE_ONCE(q->kpage->flags, NFRING_KF_NEED_KICK);
@@ -438,7 +440,9 @@ static void nfring_reinject_work(struct work_struct *work)
 			if (READ_ONCE(q->upage->vr_producer) == q->vr_cons)
 				break;
 			WRITE_ONCE(q->kpage->flags, 0);
-			continue;
+			/* A producer that keeps moving still costs budget. */
+			done++;
+			goto next;
 		}
 
 		n = min_t(u32, avail, NFRING_VERDICT_BATCH);
@@ -464,6 +468,7 @@ static void nfring_reinject_work(struct work_struct *work)
 		nfring_free_frames(q, freed, nfreed);
 
 		done += n;
+next:
 		if (done >= NFRING_WORK_BUDGET) {
 			/* Flag stays clear: we come back without a kick. */
 			queue_work(nfring_wq, &q->reinject_work);
@@ -603,8 +608,9 @@ static int nfring_queue_alloc_mem(struct nfring_queue *q)
 	q->upage = vmalloc_user(q->user_size);
 	if (q->frames_size)
 		q->frames = vmalloc_user(q->frames_size);
-	q->slots = kvcalloc(q->entries, sizeof(*q->slots), GFP_KERNEL);
-	q->free_stack = kvmalloc_array(q->entries, sizeof(u32), GFP_KERNEL);
+	q->slots = kvcalloc(q->entries, sizeof(*q->slots), GFP_KERNEL_ACCOUNT);
+	q->free_stack = kvmalloc_array(q->entries, sizeof(u32),
+				       GFP_KERNEL_ACCOUNT);
 	if (!q->kpage || !q->upage || (q->frames_size && !q->frames) ||
 	    !q->slots || !q->free_stack)
 		return -ENOMEM;
@@ -630,7 +636,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	if (err)
 		return ERR_PTR(err);
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 	q->queue_num = p->queue_num;

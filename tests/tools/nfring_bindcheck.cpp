@@ -106,6 +106,33 @@ int main()
 	for (const auto &c : cases)
 		expect_errno(c.what, bind_with(c.change), c.err);
 
+	// A newer, larger struct: zeroes past ours are fine, anything else
+	// is a feature this kernel does not have; absurd sizes are refused.
+	{
+		alignas(8) unsigned char big[8192] = {};
+		nfring_bind b = good_bind(43);
+		b.size = sizeof(b) + 64;
+		std::memcpy(big, &b, sizeof(b));
+		int fd = open_dev();
+		expect_errno("larger struct with zero tail",
+		             ioctl(fd, NFRING_IOC_BIND, big), 0);
+		close(fd);
+		// The kernel wrote its own size back: restore ours.
+		std::memcpy(big, &b, sizeof(b));
+		big[sizeof(b) + 8] = 1;
+		fd = open_dev();
+		expect_errno("larger struct with non-zero tail",
+		             ioctl(fd, NFRING_IOC_BIND, big), E2BIG);
+		close(fd);
+		big[sizeof(b) + 8] = 0;
+		b.size = 8192;
+		std::memcpy(big, &b, sizeof(b));
+		fd = open_dev();
+		expect_errno("struct size above a page",
+		             ioctl(fd, NFRING_IOC_BIND, big), E2BIG);
+		close(fd);
+	}
+
 	// Before binding there are no rings to touch.
 	int fd = open_dev();
 	expect_errno("kick before bind", ioctl(fd, NFRING_IOC_KICK), ENXIO);

@@ -69,7 +69,12 @@ std::string explain_bind_error(int err, const bind_options &o)
 		       "), copy_range " + std::to_string(o.copy_range) +
 		       " (0.." + std::to_string(NFRING_MAX_COPY_RANGE) +
 		       "), default verdict " +
-		       std::to_string(o.default_verdict) + " (accept or drop)";
+		       (o.default_verdict == NFRING_ACCEPT
+		                ? std::string("accept")
+		        : o.default_verdict == NFRING_DROP
+		                ? std::string("drop")
+		                : std::to_string(o.default_verdict)) +
+		       " (accept or drop)";
 	case EALREADY:
 		return "this device file is bound already";
 	default:
