@@ -15,42 +15,33 @@ topo_up
 box_rules "udp dport 9000 queue num 0 bypass"
 ip netns exec box nft list chain inet nfring_test forward
 
-show() { # WHAT SENT
-	printf '  %-44s sent %3d  arrived %3d\n' "$1" "$2" "$GOT"
+# traffic LABEL COUNT TIMEOUT_MS EXPECTED_ARRIVALS [PAYLOAD_AFTER]:
+# send COUNT "hello" datagrams and show what arrived.
+traffic() {
+	recv_start "$2" "$3" ${5:+"$5"}
+	send_udp "$2" "hello"
+	recv_wait
+	printf '  %-44s sent %3d  arrived %3d  payload changed %3d\n' \
+		"$1" "$2" "$GOT" "$(( ${5:+GOT - BAD} + 0 ))"
+	[ "$GOT" = "$4" ] && [ "$BAD" = 0 ] || fail "$1: expected $4 arrivals"
 }
 echo
 echo "== no worker bound: bypass accepts"
-recv_start 20 3000
-send_udp 20 "hello"
-recv_wait
-show "no worker, bypass" 20
-[ "$GOT" = 20 ] || fail "bypass with no worker"
+traffic "no worker, bypass" 20 3000 20
 
 echo "== a worker answers accept through the rings"
 peer_start --queue 0 --verdict accept
-recv_start 200 8000
-send_udp 200 "hello"
-recv_wait
-show "worker: accept" 200
-[ "$GOT" = 200 ] || fail "accepted traffic did not arrive"
+traffic "worker: accept" 200 8000 200
 peer_stop >/dev/null
 
 echo "== a worker answers drop"
 peer_start --queue 0 --verdict drop
-recv_start 50 2000
-send_udp 50 "hello"
-recv_wait
-show "worker: drop" 50
-[ "$GOT" = 0 ] || fail "dropped traffic arrived"
+traffic "worker: drop" 50 2000 0
 peer_stop >/dev/null
 
 echo "== a worker rewrites the payload (hello -> HELLO)"
 peer_start --queue 0 --mangle hello:HELLO
-recv_start 20 5000 "HELLO"
-send_udp 20 "hello"
-recv_wait
-show "worker: mangle, arrived rewritten: $((GOT - BAD))" 20
-[ "$GOT" = 20 ] && [ "$BAD" = 0 ] || fail "mangled traffic"
+traffic "worker: mangle" 20 5000 20 "HELLO"
 echo
 echo "== /proc/net/nfring in the box's namespace (queue 0 of the last worker)"
 ip netns exec box cat /proc/net/nfring
