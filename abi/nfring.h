@@ -272,7 +272,10 @@ struct nfring_stats {
 #define NFRING_IOC_MAGIC	0xB7
 #define NFRING_IOC_INFO		_IOWR(NFRING_IOC_MAGIC, 0x00, struct nfring_info)
 #define NFRING_IOC_BIND		_IOWR(NFRING_IOC_MAGIC, 0x01, struct nfring_bind)
-/* Schedule the reinject work (see K2).  No argument. */
+/*
+ * Schedule the reinject work (see K2).  No argument.  A write(2) of any
+ * length to the device does the same (for io_uring's IORING_OP_WRITE).
+ */
 #define NFRING_IOC_KICK		_IO(NFRING_IOC_MAGIC, 0x02)
 #define NFRING_IOC_STATS	_IOWR(NFRING_IOC_MAGIC, 0x03, struct nfring_stats)
 

@@ -315,6 +315,21 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+/*
+ * write(2) of anything is a kick, so that an io_uring worker can kick with
+ * IORING_OP_WRITE in the same io_uring_enter that waits.  Data is ignored.
+ */
+static ssize_t nfring_dev_write(struct file *file, const char __user *buf,
+				size_t len, loff_t *ppos)
+{
+	struct nfring_queue *q = nfring_file_queue(file);
+
+	if (!q)
+		return -ENXIO;
+	nfring_queue_kick(q);
+	return len;
+}
+
 /* Called with mmap_lock held: must not take nf->lock (see there). */
 static int nfring_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -339,6 +354,7 @@ static const struct file_operations nfring_fops = {
 	.unlocked_ioctl	= nfring_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= nfring_dev_mmap,
+	.write		= nfring_dev_write,
 	.poll		= nfring_dev_poll,
 	.llseek		= noop_llseek,
 };

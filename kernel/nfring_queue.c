@@ -395,6 +395,37 @@ invalid:
 }
 
 /*
+ * Apply the next @n (<= NFRING_VERDICT_BATCH) verdicts, already known to
+ * be published (F), then hand their slots back (G) and free their frames.
+ */
+static void nfring_apply_batch(struct nfring_queue *q, u32 n)
+{
+	u32 freed[NFRING_VERDICT_BATCH];
+	unsigned int i, nfreed = 0;
+
+	rcu_read_lock();
+	for (i = 0; i < n; i++) {
+		const struct nfring_verdict *sv =
+			&q->vr_desc[(q->vr_cons + i) & q->mask];
+		struct nfring_verdict v;
+
+		/* Each field exactly once; only the copy is used. */
+		v.id = READ_ONCE(sv->id);
+		v.verdict = READ_ONCE(sv->verdict);
+		v.flags = READ_ONCE(sv->flags);
+		v.mark = READ_ONCE(sv->mark);
+		v.new_len = READ_ONCE(sv->new_len);
+		if (nfring_apply_verdict(q, &v))
+			freed[nfreed++] = lower_32_bits(v.id);
+	}
+	rcu_read_unlock();
+	q->vr_cons += n;
+	/* (G) pairs with (H): our reads of the slots are done. */
+	smp_store_release(&q->kpage->vr_consumer, q->vr_cons);
+	nfring_free_frames(q, freed, nfreed);
+}
+
+/*
  * Drains the verdict ring.  Process context; at most one instance per
  * queue runs at a time (a work item is never run concurrently with itself).
  * Per verdict: one 24-byte read of shared memory, one spinlock round trip
@@ -404,15 +435,13 @@ static void nfring_reinject_work(struct work_struct *work)
 {
 	struct nfring_queue *q = container_of(work, struct nfring_queue,
 					      reinject_work);
-	u32 freed[NFRING_VERDICT_BATCH];
 	unsigned int done = 0;
 
 	/* Awake: userspace need not kick while we run (K2 reads this). */
 	WRITE_ONCE(q->kpage->flags, 0);
 
 	for (;;) {
-		unsigned int i, n, nfreed = 0;
-		u32 prod, avail;
+		u32 prod, avail, n;
 
 		/* (F) pairs with (E): index before the descriptors. */
 		prod = smp_load_acquire(&q->upage->vr_producer);
@@ -446,27 +475,7 @@ static void nfring_reinject_work(struct work_struct *work)
 		}
 
 		n = min_t(u32, avail, NFRING_VERDICT_BATCH);
-		rcu_read_lock();
-		for (i = 0; i < n; i++) {
-			const struct nfring_verdict *sv =
-				&q->vr_desc[(q->vr_cons + i) & q->mask];
-			struct nfring_verdict v;
-
-			/* Each field exactly once; only the copy is used. */
-			v.id = READ_ONCE(sv->id);
-			v.verdict = READ_ONCE(sv->verdict);
-			v.flags = READ_ONCE(sv->flags);
-			v.mark = READ_ONCE(sv->mark);
-			v.new_len = READ_ONCE(sv->new_len);
-			if (nfring_apply_verdict(q, &v))
-				freed[nfreed++] = lower_32_bits(v.id);
-		}
-		rcu_read_unlock();
-		q->vr_cons += n;
-		/* (G) pairs with (H): our reads of the slots are done. */
-		smp_store_release(&q->kpage->vr_consumer, q->vr_cons);
-		nfring_free_frames(q, freed, nfreed);
-
+		nfring_apply_batch(q, n);
 		done += n;
 next:
 		if (done >= NFRING_WORK_BUDGET) {
@@ -690,7 +699,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 void nfring_queue_unbind(struct nfring_queue *q)
 {
 	struct nfring_net *nn = nfring_pernet(q->net);
-	u32 i;
+	u32 i, avail;
 
 	spin_lock_bh(&nn->lock);
 	hlist_del_rcu(&q->node);
@@ -703,6 +712,21 @@ void nfring_queue_unbind(struct nfring_queue *q)
 	/* After this no outfn, hook_drop or dev_down can still see q. */
 	synchronize_rcu();
 	cancel_work_sync(&q->reinject_work);
+
+	/*
+	 * Verdicts published just before exit still count: apply what is on
+	 * the ring (at most one ring's worth; a garbage producer gets none).
+	 */
+	avail = smp_load_acquire(&q->upage->vr_producer) - q->vr_cons; /* (F) */
+	if (avail <= q->entries) {
+		while (avail) {
+			u32 n = min_t(u32, avail, NFRING_VERDICT_BATCH);
+
+			nfring_apply_batch(q, n);
+			avail -= n;
+			cond_resched();
+		}
+	}
 
 	for (i = 0; i < q->entries; i++) {
 		struct nfring_slot *slot = &q->slots[i];

@@ -7,12 +7,13 @@
 
 #include "nfring/ring.hpp"
 
-namespace {
+namespace
+{
 
 // Shared state of one ring, as the mmap'd pages hold it.
 struct test_ring {
 	explicit test_ring(std::uint32_t entries, std::uint32_t start = 0)
-		: slots(entries), producer(start), consumer(start)
+	    : slots(entries), producer(start), consumer(start)
 	{
 	}
 	std::vector<std::uint64_t> slots;
@@ -22,12 +23,12 @@ struct test_ring {
 	nfring::ring_producer<std::uint64_t> prod()
 	{
 		return {&producer, &consumer, slots.data(),
-			static_cast<std::uint32_t>(slots.size())};
+		        static_cast<std::uint32_t>(slots.size())};
 	}
 	nfring::ring_consumer<std::uint64_t> cons()
 	{
 		return {&producer, &consumer, slots.data(),
-			static_cast<std::uint32_t>(slots.size())};
+		        static_cast<std::uint32_t>(slots.size())};
 	}
 };
 

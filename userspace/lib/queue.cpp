@@ -141,15 +141,47 @@ std::span<std::byte> queue::frame(const nfring_rx_desc &d)
 	        layout_.frame_size};
 }
 
-bool queue::submit_verdicts(std::uint32_t n)
+void queue::publish_verdicts(std::uint32_t n)
 {
 	vr_.submit(n);
+}
+
+bool queue::kernel_wants_kick() const
+{
 	// (K2) pairs with (K1): producer store before the flag load.
 	std::atomic_thread_fence(std::memory_order_seq_cst);
 	auto &kflags = const_cast<std::uint32_t &>(kpage_->flags);
-	const auto flags = std::atomic_ref<std::uint32_t>(kflags).load(
-	        std::memory_order_relaxed);
-	if (!(flags & NFRING_KF_NEED_KICK))
+	return std::atomic_ref<std::uint32_t>(kflags).load(
+	               std::memory_order_relaxed) &
+	       NFRING_KF_NEED_KICK;
+}
+
+bool queue::prepare_sleep()
+{
+	std::atomic_ref<std::uint32_t> flags(upage_->flags);
+	flags.store(flags.load(std::memory_order_relaxed) |
+	                    NFRING_UF_NEED_WAKEUP,
+	            std::memory_order_relaxed);
+	// (W1) pairs with (W2): flag store before the producer re-check.
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+	if (rx_.producer_now() == rx_.consumed())
+		return true;
+	end_sleep();
+	return false;
+}
+
+void queue::end_sleep()
+{
+	std::atomic_ref<std::uint32_t> flags(upage_->flags);
+	flags.store(flags.load(std::memory_order_relaxed) &
+	                    ~NFRING_UF_NEED_WAKEUP,
+	            std::memory_order_relaxed);
+}
+
+bool queue::submit_verdicts(std::uint32_t n)
+{
+	publish_verdicts(n);
+	if (!kernel_wants_kick())
 		return false;
 	kicks_++;
 	if (::ioctl(dev_.fd(), NFRING_IOC_KICK) < 0)
@@ -160,26 +192,17 @@ bool queue::submit_verdicts(std::uint32_t n)
 
 bool queue::wait(int timeout_ms)
 {
-	std::atomic_ref<std::uint32_t> flags(upage_->flags);
-	flags.store(flags.load(std::memory_order_relaxed) |
-	                    NFRING_UF_NEED_WAKEUP,
-	            std::memory_order_relaxed);
-	// (W1) pairs with (W2): flag store before the producer re-check.
-	std::atomic_thread_fence(std::memory_order_seq_cst);
-	bool ready = rx_.producer_now() != rx_.consumed();
-	if (!ready) {
-		pollfd pfd{dev_.fd(), POLLIN, 0};
-		polls_++;
-		const int r = ::poll(&pfd, 1, timeout_ms);
-		if (r < 0 && errno != EINTR)
-			throw std::system_error(errno, std::generic_category(),
-			                        "poll on the nfring device");
-		ready = r > 0 && (pfd.revents & POLLIN);
-	}
-	flags.store(flags.load(std::memory_order_relaxed) &
-	                    ~NFRING_UF_NEED_WAKEUP,
-	            std::memory_order_relaxed);
-	return ready;
+	if (!prepare_sleep())
+		return true;
+	pollfd pfd{dev_.fd(), POLLIN, 0};
+	polls_++;
+	const int r = ::poll(&pfd, 1, timeout_ms);
+	const int err = errno;
+	end_sleep();
+	if (r < 0 && err != EINTR)
+		throw std::system_error(err, std::generic_category(),
+		                        "poll on the nfring device");
+	return r > 0 && (pfd.revents & POLLIN);
 }
 
 nfring_stats queue::stats() const

@@ -74,6 +74,18 @@ public:
 	// following (W1).  Returns false on timeout or EINTR.
 	bool wait(int timeout_ms);
 
+	// The same handshake for callers that sleep elsewhere (io_uring):
+	// prepare_sleep sets NEED_WAKEUP and re-checks (W1); it returns true
+	// when the ring is still empty and the caller may sleep until the
+	// device polls readable; end_sleep clears the flag.
+	bool prepare_sleep();
+	void end_sleep();
+
+	// Publish verdicts without kicking; kernel_wants_kick then says
+	// whether a kick (ioctl or a write to fd()) is due (K2).
+	void publish_verdicts(std::uint32_t n);
+	bool kernel_wants_kick() const;
+
 	nfring_stats stats() const;
 
 	// Counters of this process's syscalls on the fast path.

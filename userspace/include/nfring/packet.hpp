@@ -1,0 +1,34 @@
+// A bounds-checked view of one captured IP packet: addresses, protocol,
+// ports and the L4 payload, as far as the captured bytes go.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace nfring
+{
+
+// An IPv4 address is stored as an IPv4-mapped IPv6 address (::ffff:a.b.c.d)
+// so that one type and one comparison serve both families.
+using ip_addr = std::array<std::uint8_t, 16>;
+
+struct packet_view {
+	std::uint8_t family = 0; // 4 or 6
+	std::uint8_t proto = 0;  // IPPROTO_*
+	ip_addr src{}, dst{};
+	std::uint16_t sport = 0, dport = 0; // host order; 0 without ports
+	bool has_ports = false;
+	// TCP/UDP payload as captured (may be cut short by copy_range).  Empty
+	// for other protocols and for non-first fragments.
+	std::span<const std::byte> payload;
+	bool tcp_syn = false, tcp_fin = false, tcp_rst = false;
+};
+
+// Parses an IPv4 or IPv6 packet starting at its network header.  nullopt
+// when the captured bytes do not hold a complete IP header.
+std::optional<packet_view> parse_packet(std::span<const std::byte> bytes);
+
+} // namespace nfring

@@ -1,0 +1,97 @@
+// The DPI worker's per-queue engine: one thread, one io_uring, one bound
+// queue.  Packets are read from the RX ring in batches, matched against
+// the current rules (with a flow table remembering payload decisions), and
+// answered through the verdict ring.  The io_uring waits for packets (a
+// multishot poll on the device, armed only when the ring is empty and the
+// kernel was asked to wake us), kicks the kernel's reinject work (a write
+// to the device, only when it went idle), runs the flow-expiry and stats
+// timer, and listens to an eventfd for stop and reload requests.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nfring/flow_table.hpp"
+#include "nfring/queue.hpp"
+#include "nfring/rules.hpp"
+
+namespace nfring
+{
+
+struct worker_options {
+	bind_options bind;      // queue_num is set per worker
+	bool busy_poll = false; // never sleep: spin on the rings
+	std::size_t batch = 64; // packets per pass
+	std::size_t flow_max = 65536;
+	std::chrono::seconds flow_idle{60};
+	std::chrono::seconds stats_interval{0}; // 0: only at exit
+	bool verbose = false;
+};
+
+// Rules shared by every worker thread; reload swaps them atomically.
+struct shared_rules {
+	std::atomic<std::shared_ptr<const ruleset>> current;
+	std::atomic<std::uint64_t> generation{0};
+	std::atomic<bool> stop{false};
+};
+
+struct worker_counters {
+	std::uint64_t packets = 0, accepted = 0, dropped = 0, marked = 0;
+	std::uint64_t flow_hits = 0, unparsed = 0, wakeups = 0, kicks = 0;
+	std::uint64_t batches = 0, syscalls = 0;
+	std::vector<std::uint64_t> rule_hits; // per rule of the current set
+};
+
+class queue_worker
+{
+public:
+	queue_worker(std::uint16_t queue_num, const worker_options &opts,
+	             shared_rules &rules);
+	~queue_worker();
+	queue_worker(const queue_worker &) = delete;
+	queue_worker &operator=(const queue_worker &) = delete;
+
+	// Runs until shared_rules::stop is set and notify() was called; then
+	// answers every packet still on the ring and returns.
+	void run();
+	// Wakes the worker to look at stop/generation (any thread).
+	void notify();
+
+	std::uint16_t queue_num() const { return queue_num_; }
+	const worker_counters &counters() const { return c_; }
+	std::size_t flows() const { return flows_.size(); }
+	std::string summary() const;
+
+private:
+	struct uring;
+
+	std::size_t process_batch();
+	void answer(const nfring_rx_desc &d, nfring_verdict &v);
+	void handle_completions(bool &stop);
+	void kick();
+	void reload_if_changed();
+	void print_stats() const;
+
+	std::uint16_t queue_num_;
+	worker_options opts_;
+	shared_rules &shared_;
+	queue q_;
+	std::unique_ptr<uring> ring_;
+	int event_fd_ = -1;
+	std::shared_ptr<const ruleset> rules_;
+	std::uint64_t generation_ = 0;
+	flow_table flows_;
+	worker_counters c_;
+	bool poll_armed_ = false;
+};
+
+// The io_uring features and opcodes the worker needs, checked at start-up.
+// Returns a line describing what was found; throws std::system_error
+// naming what is missing.
+std::string probe_io_uring();
+
+} // namespace nfring

@@ -1,0 +1,465 @@
+#include "nfring/rules.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+
+#include "nfring/l7.hpp"
+
+namespace nfring
+{
+
+bool cidr::contains(const ip_addr &a) const
+{
+	unsigned bits = prefix;
+	for (std::size_t i = 0; i < a.size() && bits; i++) {
+		const unsigned take = bits >= 8 ? 8 : bits;
+		const std::uint8_t mask =
+		        static_cast<std::uint8_t>(0xff00 >> take);
+		if ((a[i] & mask) != addr[i])
+			return false;
+		bits -= take;
+	}
+	return true;
+}
+
+bool name_pattern::matches(std::string_view host) const
+{
+	if (!wildcard)
+		return host == name;
+	// "*.example.com" is stored as ".example.com": a strict suffix.
+	return host.size() > name.size() && host.ends_with(name);
+}
+
+namespace
+{
+
+struct token {
+	std::string text;
+	bool quoted = false;
+};
+
+class line_parser
+{
+public:
+	line_parser(std::string_view line, const std::string &where)
+	    : where_(where)
+	{
+		split(line);
+	}
+
+	[[noreturn]] void fail(const std::string &what) const
+	{
+		throw rules_error(where_ + ": " + what);
+	}
+
+	bool done() const { return pos_ >= toks_.size(); }
+	bool empty() const { return toks_.empty(); }
+	const token &peek() const { return toks_[pos_]; }
+	const token &next(const char *what)
+	{
+		if (done())
+			fail(std::string("missing ") + what +
+			     " at end of line");
+		return toks_[pos_++];
+	}
+
+private:
+	void split(std::string_view s);
+
+	std::string where_;
+	std::vector<token> toks_;
+	std::size_t pos_ = 0;
+};
+
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+void line_parser::split(std::string_view s)
+{
+	std::size_t i = 0;
+	while (i < s.size()) {
+		const char c = s[i];
+		if (c == ' ' || c == '\t' || c == '\r') {
+			i++;
+		} else if (c == '#') {
+			break;
+		} else if (c == '"') {
+			token t;
+			t.quoted = true;
+			i++;
+			for (;;) {
+				if (i >= s.size())
+					fail("unterminated string (missing "
+					     "\")");
+				const char d = s[i++];
+				if (d == '"')
+					break;
+				if (d != '\\') {
+					t.text += d;
+					continue;
+				}
+				if (i >= s.size())
+					fail("backslash at end of line");
+				const char e = s[i++];
+				if (e == '"' || e == '\\') {
+					t.text += e;
+				} else if (e == 'x' && i + 1 < s.size() &&
+				           hex_digit(s[i]) >= 0 &&
+				           hex_digit(s[i + 1]) >= 0) {
+					t.text += static_cast<char>(
+					        hex_digit(s[i]) * 16 +
+					        hex_digit(s[i + 1]));
+					i += 2;
+				} else {
+					fail(std::string("unknown escape '\\") +
+					     e +
+					     "' (allowed: \\xHH, \\\", \\\\)");
+				}
+			}
+			toks_.push_back(std::move(t));
+		} else {
+			const std::size_t start = i;
+			while (i < s.size() && s[i] != ' ' && s[i] != '\t' &&
+			       s[i] != '\r' && s[i] != '#' && s[i] != '"')
+				i++;
+			toks_.push_back(
+			        {std::string(s.substr(start, i - start)),
+			         false});
+		}
+	}
+}
+
+template <class T> bool to_number(const std::string &s, T &out, T max)
+{
+	unsigned long long v = 0;
+	const auto *end = s.data() + s.size();
+	const auto r = std::from_chars(s.data(), end, v);
+	if (r.ec != std::errc() || r.ptr != end || v > max)
+		return false;
+	out = static_cast<T>(v);
+	return true;
+}
+
+port_range parse_ports(line_parser &lp, const std::string &s)
+{
+	port_range r;
+	const auto dash = s.find('-');
+	const std::string lo = s.substr(0, dash);
+	const std::string hi =
+	        dash == std::string::npos ? lo : s.substr(dash + 1);
+	if (!to_number<std::uint16_t>(lo, r.lo, 65535) ||
+	    !to_number<std::uint16_t>(hi, r.hi, 65535) || r.lo > r.hi)
+		lp.fail("bad port '" + s + "' (allowed: 0-65535 or LO-HI)");
+	return r;
+}
+
+cidr parse_cidr(line_parser &lp, const std::string &s)
+{
+	cidr c;
+	const auto slash = s.find('/');
+	const std::string addr = s.substr(0, slash);
+	unsigned max_prefix = 128, offset = 0;
+	in_addr a4{};
+	if (inet_pton(AF_INET, addr.c_str(), &a4) == 1) {
+		c.addr[10] = c.addr[11] = 0xff;
+		std::memcpy(&c.addr[12], &a4, 4);
+		max_prefix = 32;
+		offset = 96;
+	} else if (inet_pton(AF_INET6, addr.c_str(), c.addr.data()) != 1) {
+		lp.fail("bad address '" + addr +
+		        "' (allowed: IPv4 or IPv6, optionally /PREFIX)");
+	}
+	unsigned prefix = max_prefix;
+	if (slash != std::string::npos &&
+	    !to_number<unsigned>(s.substr(slash + 1), prefix, max_prefix))
+		lp.fail("bad prefix in '" + s + "' (allowed: 0-" +
+		        std::to_string(max_prefix) + ")");
+	c.prefix = prefix + offset;
+	// Keep the address masked so that contains() compares directly.
+	unsigned bits = c.prefix;
+	for (auto &byte : c.addr) {
+		const unsigned keep = bits >= 8 ? 8 : bits;
+		byte &= static_cast<std::uint8_t>(0xff00 >> keep);
+		bits -= keep;
+	}
+	return c;
+}
+
+name_pattern parse_name(line_parser &lp, std::string s)
+{
+	std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) {
+		return static_cast<char>(std::tolower(ch));
+	});
+	name_pattern p;
+	if (s.starts_with("*.")) {
+		p.wildcard = true;
+		s.erase(0, 1);
+	}
+	const std::string_view body = p.wildcard ? std::string_view(s).substr(1)
+	                                         : std::string_view(s);
+	const bool ok =
+	        !body.empty() && body.size() <= 253 &&
+	        std::all_of(body.begin(), body.end(),
+	                    [](char ch) {
+		                    return std::isalnum(
+		                                   static_cast<unsigned char>(
+		                                           ch)) ||
+		                           ch == '-' || ch == '.' || ch == '_';
+	                    }) &&
+	        body.front() != '.' && body.back() != '.' &&
+	        body.find('*') == std::string_view::npos;
+	if (!ok)
+		lp.fail("bad name '" + s +
+		        "' (allowed: a DNS name, or *.domain for names below "
+		        "it)");
+	p.name = std::move(s);
+	return p;
+}
+
+rule parse_rule(line_parser &lp)
+{
+	rule r;
+	const token &act = lp.next("action");
+	if (act.text == "accept") {
+		r.action.kind = action_kind::accept;
+	} else if (act.text == "drop") {
+		r.action.kind = action_kind::drop;
+	} else if (act.text == "mark") {
+		r.action.kind = action_kind::mark;
+		const token &n = lp.next("mark value");
+		if (!to_number<std::uint32_t>(n.text, r.action.mark,
+		                              0xffffffffu))
+			lp.fail("bad mark '" + n.text +
+			        "' (allowed: 0-4294967295)");
+	} else {
+		lp.fail("unknown action '" + act.text +
+		        "' (allowed: accept, drop, mark N)");
+	}
+	if (!lp.done() && lp.peek().text == "log" && !lp.peek().quoted) {
+		r.action.log = true;
+		lp.next("log");
+	}
+
+	auto set_once = [&](bool already, const std::string &what) {
+		if (already)
+			lp.fail(what + " given twice");
+	};
+	while (!lp.done()) {
+		const token &t = lp.next("match");
+		const std::string &k = t.text;
+		if (t.quoted)
+			lp.fail("unexpected string \"" + k +
+			        "\" (a string follows 'content')");
+		if (k == "tcp" || k == "udp" || k == "icmp") {
+			set_once(r.proto.has_value(), "protocol");
+			r.proto = k == "tcp"   ? IPPROTO_TCP
+			          : k == "udp" ? IPPROTO_UDP
+			                       : IPPROTO_ICMP;
+		} else if (k == "proto") {
+			set_once(r.proto.has_value(), "protocol");
+			std::uint8_t p = 0;
+			const token &v = lp.next("protocol number");
+			if (!to_number<std::uint8_t>(v.text, p, 255))
+				lp.fail("bad protocol '" + v.text +
+				        "' (allowed: 0-255, or tcp, udp, "
+				        "icmp)");
+			r.proto = p;
+		} else if (k == "src" || k == "dst") {
+			auto &slot = k == "src" ? r.src : r.dst;
+			set_once(slot.has_value(), k);
+			slot = parse_cidr(lp, lp.next("address").text);
+		} else if (k == "sport" || k == "dport") {
+			auto &slot = k == "sport" ? r.sport : r.dport;
+			set_once(slot.has_value(), k);
+			slot = parse_ports(lp, lp.next("port").text);
+		} else if (k == "content") {
+			set_once(r.content.has_value(), "content");
+			const token &v = lp.next("content string");
+			if (!v.quoted || v.text.empty())
+				lp.fail("content needs a non-empty quoted "
+				        "string, "
+				        "e.g. content \"EVIL\"");
+			r.content = v.text;
+			if (!lp.done() && lp.peek().text == "nocase" &&
+			    !lp.peek().quoted) {
+				lp.next("nocase");
+				r.nocase = true;
+				std::transform(
+				        r.content->begin(), r.content->end(),
+				        r.content->begin(),
+				        [](unsigned char ch) {
+					        return static_cast<char>(
+					                std::tolower(ch));
+				        });
+			}
+		} else if (k == "http.host" || k == "tls.sni" ||
+		           k == "dns.qname") {
+			set_once(r.field != l7_field::none, "name match");
+			r.field = k == "http.host" ? l7_field::http_host
+			          : k == "tls.sni" ? l7_field::tls_sni
+			                           : l7_field::dns_qname;
+			r.pattern = parse_name(lp, lp.next("name").text);
+		} else {
+			lp.fail("unknown match '" + k +
+			        "' (allowed: tcp, udp, icmp, proto, src, dst, "
+			        "sport, dport, content, http.host, tls.sni, "
+			        "dns.qname)");
+		}
+	}
+	if ((r.sport || r.dport) && r.proto != IPPROTO_TCP &&
+	    r.proto != IPPROTO_UDP)
+		lp.fail("ports need 'tcp' or 'udp' in the same rule");
+	return r;
+}
+
+bool is_default(const rule &r)
+{
+	return !r.proto && !r.src && !r.dst && !r.sport && !r.dport &&
+	       !r.content && r.field == l7_field::none;
+}
+
+bool contains_bytes(std::span<const std::byte> hay, const std::string &needle,
+                    bool nocase)
+{
+	const auto *h = reinterpret_cast<const char *>(hay.data());
+	const std::string_view hv(h, hay.size());
+	if (!nocase)
+		return hv.find(needle) != std::string_view::npos;
+	const auto it = std::search(
+	        hv.begin(), hv.end(), needle.begin(), needle.end(),
+	        [](char a, char b) {
+		        return std::tolower(static_cast<unsigned char>(a)) == b;
+	        });
+	return it != hv.end();
+}
+
+} // namespace
+
+ruleset ruleset::parse(std::string_view text, const std::string &name)
+{
+	ruleset rs;
+	rs.source_ = name;
+	unsigned lineno = 0;
+	unsigned default_line = 0;
+	std::size_t start = 0;
+	while (start <= text.size()) {
+		std::size_t end = text.find('\n', start);
+		if (end == std::string_view::npos)
+			end = text.size();
+		const std::string_view line = text.substr(start, end - start);
+		start = end + 1;
+		lineno++;
+		const std::string where = name + ":" + std::to_string(lineno);
+		line_parser lp(line, where);
+		if (lp.empty())
+			continue;
+		if (default_line)
+			lp.fail("rule after the default rule on line " +
+			        std::to_string(default_line) +
+			        " can never match");
+		rule r = parse_rule(lp);
+		r.line = lineno;
+		std::string_view shown = line.substr(0, line.find('#'));
+		while (!shown.empty() &&
+		       (shown.back() == ' ' || shown.back() == '\t' ||
+		        shown.back() == '\r'))
+			shown.remove_suffix(1);
+		r.text = std::string(shown);
+		if (is_default(r))
+			default_line = lineno;
+		rs.rules_.push_back(std::move(r));
+		if (end == text.size())
+			break;
+	}
+	if (rs.rules_.empty())
+		throw rules_error(
+		        name +
+		        ": no rules (end with a default, e.g. 'accept')");
+	if (!default_line)
+		throw rules_error(name + ":" +
+		                  std::to_string(rs.rules_.back().line) +
+		                  ": the last rule must be a default with no "
+		                  "match, e.g. 'accept' or 'drop'");
+	return rs;
+}
+
+ruleset ruleset::load(const std::string &path)
+{
+	std::ifstream in(path, std::ios::binary);
+	if (!in)
+		throw rules_error(path +
+		                  ": cannot open: " + std::strerror(errno));
+	std::ostringstream ss;
+	ss << in.rdbuf();
+	if (in.bad())
+		throw rules_error(path + ": read error");
+	return parse(ss.str(), path);
+}
+
+std::size_t ruleset::match(const packet_view &pkt) const
+{
+	// Each L7 field is extracted at most once per packet, and only when a
+	// rule that got that far asks for it.
+	std::optional<std::string> l7[3];
+	bool tried[3] = {false, false, false};
+	auto field_value =
+	        [&](l7_field f) -> const std::optional<std::string> & {
+		const int i = static_cast<int>(f) - 1;
+		if (!tried[i]) {
+			tried[i] = true;
+			if (f == l7_field::http_host &&
+			    pkt.proto == IPPROTO_TCP)
+				l7[i] = l7::http_host(pkt.payload);
+			else if (f == l7_field::tls_sni &&
+			         pkt.proto == IPPROTO_TCP)
+				l7[i] = l7::tls_sni(pkt.payload);
+			else if (f == l7_field::dns_qname &&
+			         pkt.proto == IPPROTO_UDP)
+				l7[i] = l7::dns_qname(pkt.payload);
+		}
+		return l7[i];
+	};
+
+	for (std::size_t i = 0; i < rules_.size(); i++) {
+		const rule &r = rules_[i];
+		if (r.proto && pkt.proto != *r.proto)
+			continue;
+		if (r.src && !r.src->contains(pkt.src))
+			continue;
+		if (r.dst && !r.dst->contains(pkt.dst))
+			continue;
+		if (r.sport &&
+		    (!pkt.has_ports || !r.sport->contains(pkt.sport)))
+			continue;
+		if (r.dport &&
+		    (!pkt.has_ports || !r.dport->contains(pkt.dport)))
+			continue;
+		if (r.content &&
+		    !contains_bytes(pkt.payload, *r.content, r.nocase))
+			continue;
+		if (r.field != l7_field::none) {
+			const auto &v = field_value(r.field);
+			if (!v || !r.pattern.matches(*v))
+				continue;
+		}
+		return i;
+	}
+	// parse() guarantees a default rule at the end.
+	return rules_.size() - 1;
+}
+
+} // namespace nfring

@@ -1,0 +1,399 @@
+#include "nfring/worker.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sstream>
+#include <sys/eventfd.h>
+#include <system_error>
+#include <unistd.h>
+
+#include "nfring/packet.hpp"
+
+namespace nfring
+{
+
+namespace
+{
+
+// user_data of the worker's io_uring requests.
+enum : std::uint64_t {
+	ud_poll = 1,  // multishot poll: the device has packets
+	ud_event = 2, // eventfd: stop or reload
+	ud_timer = 3, // flow expiry and stats
+	ud_kick = 4,  // write to the device: wake the reinject work
+};
+
+[[noreturn]] void throw_uring(int neg_err, const char *what)
+{
+	throw std::system_error(-neg_err, std::generic_category(), what);
+}
+
+std::string addr_str(const packet_view &p, const ip_addr &a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	if (p.family == 4)
+		inet_ntop(AF_INET, &a[12], buf, sizeof(buf));
+	else
+		inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));
+	return buf;
+}
+
+const char *action_name(const rule_action &a)
+{
+	switch (a.kind) {
+	case action_kind::accept:
+		return "accept";
+	case action_kind::drop:
+		return "drop";
+	default:
+		return "mark";
+	}
+}
+
+} // namespace
+
+struct queue_worker::uring {
+	io_uring ring{};
+	__kernel_timespec tick{};
+	std::uint64_t event_value = 0;
+	char kick_byte = 0;
+	uring()
+	{
+		const int r = io_uring_queue_init(64, &ring, 0);
+		if (r < 0)
+			throw_uring(r, "io_uring_queue_init");
+	}
+	~uring() { io_uring_queue_exit(&ring); }
+	io_uring_sqe *sqe()
+	{
+		io_uring_sqe *s = io_uring_get_sqe(&ring);
+		if (!s) { // full: make room by submitting
+			io_uring_submit(&ring);
+			s = io_uring_get_sqe(&ring);
+		}
+		return s;
+	}
+};
+
+std::string probe_io_uring()
+{
+	io_uring ring{};
+	const int r = io_uring_queue_init(4, &ring, 0);
+	if (r < 0)
+		throw std::system_error(
+		        -r, std::generic_category(),
+		        "io_uring_setup (is io_uring disabled by "
+		        "kernel.io_uring_disabled or a seccomp filter?)");
+	const unsigned features = ring.features;
+	io_uring_probe *probe = io_uring_get_probe_ring(&ring);
+	io_uring_queue_exit(&ring);
+	if (!probe)
+		throw std::system_error(ENOSYS, std::generic_category(),
+		                        "io_uring opcode probe");
+	struct need {
+		int op;
+		const char *name;
+	};
+	static constexpr need needs[] = {
+	        {IORING_OP_POLL_ADD, "POLL_ADD"},
+	        {IORING_OP_READ, "READ"},
+	        {IORING_OP_WRITE, "WRITE"},
+	        {IORING_OP_TIMEOUT, "TIMEOUT"},
+	};
+	std::string missing, have;
+	for (const auto &n : needs) {
+		if (io_uring_opcode_supported(probe, n.op)) {
+			have += have.empty() ? "" : " ";
+			have += n.name;
+		} else {
+			missing += missing.empty() ? "" : ", ";
+			missing += n.name;
+		}
+	}
+	io_uring_free_probe(probe);
+	if (!missing.empty())
+		throw std::system_error(ENOSYS, std::generic_category(),
+		                        "io_uring lacks opcodes: " + missing);
+	if (!(features & IORING_FEAT_NODROP))
+		throw std::system_error(ENOSYS, std::generic_category(),
+		                        "io_uring lacks IORING_FEAT_NODROP "
+		                        "(kernel 5.5+ needed)");
+	std::ostringstream out;
+	out << "io_uring: opcodes " << have << "; features 0x" << std::hex
+	    << features << " (NODROP"
+	    << ((features & IORING_FEAT_FAST_POLL) ? " FAST_POLL" : "")
+	    << ((features & IORING_FEAT_EXT_ARG) ? " EXT_ARG" : "") << ")";
+	return out.str();
+}
+
+queue_worker::queue_worker(std::uint16_t queue_num, const worker_options &opts,
+                           shared_rules &rules)
+    : queue_num_(queue_num), opts_(opts), shared_(rules), q_([&] {
+	      bind_options b = opts.bind;
+	      b.queue_num = queue_num;
+	      return b;
+      }()),
+      ring_(std::make_unique<uring>()), flows_(opts.flow_max, opts.flow_idle)
+{
+	event_fd_ = ::eventfd(0, EFD_CLOEXEC);
+	if (event_fd_ < 0)
+		throw std::system_error(errno, std::generic_category(),
+		                        "eventfd");
+	reload_if_changed();
+
+	// Arm the three standing requests.
+	io_uring_sqe *s = ring_->sqe();
+	io_uring_prep_poll_multishot(s, q_.fd(), POLLIN);
+	io_uring_sqe_set_data64(s, ud_poll);
+	poll_armed_ = true;
+	s = ring_->sqe();
+	io_uring_prep_read(s, event_fd_, &ring_->event_value,
+	                   sizeof(ring_->event_value), 0);
+	io_uring_sqe_set_data64(s, ud_event);
+	ring_->tick.tv_sec = 1;
+	s = ring_->sqe();
+	io_uring_prep_timeout(s, &ring_->tick, 0, 0);
+	io_uring_sqe_set_data64(s, ud_timer);
+	const int r = io_uring_submit(&ring_->ring);
+	if (r < 0)
+		throw_uring(r, "io_uring_submit");
+}
+
+queue_worker::~queue_worker()
+{
+	if (event_fd_ >= 0)
+		::close(event_fd_);
+}
+
+void queue_worker::notify()
+{
+	const std::uint64_t one = 1;
+	// An eventfd write of 1 cannot fail short of counter overflow.
+	(void)!::write(event_fd_, &one, sizeof(one));
+}
+
+void queue_worker::reload_if_changed()
+{
+	const std::uint64_t gen = shared_.generation.load();
+	if (rules_ && gen == generation_)
+		return;
+	generation_ = gen;
+	rules_ = shared_.current.load();
+	// Decisions of the old rules do not hold under the new ones.
+	flows_.clear();
+	c_.rule_hits.assign(rules_->rules().size(), 0);
+}
+
+void queue_worker::answer(const nfring_rx_desc &d, nfring_verdict &v)
+{
+	v = nfring_verdict{};
+	v.id = d.id;
+	c_.packets++;
+
+	const auto pkt = parse_packet(q_.packet(d));
+	std::size_t idx;
+	bool cached = false;
+	const auto now = flow_table::clock::now();
+	if (!pkt) {
+		// Nothing to inspect (no copy, or not IP): the default rule.
+		c_.unparsed++;
+		idx = rules_->rules().size() - 1;
+	} else {
+		const flow_key key = flow_key::of(*pkt);
+		if (const auto hit = flows_.lookup(key, now);
+		    hit && *hit < rules_->rules().size()) {
+			idx = *hit;
+			cached = true;
+			c_.flow_hits++;
+		} else {
+			idx = rules_->match(*pkt);
+			if (rules_->rules()[idx].inspects_payload())
+				flows_.remember(key,
+				                static_cast<std::uint32_t>(idx),
+				                now);
+		}
+	}
+	const rule &r = rules_->rules()[idx];
+	c_.rule_hits[idx]++;
+	switch (r.action.kind) {
+	case action_kind::accept:
+		v.verdict = NFRING_ACCEPT;
+		c_.accepted++;
+		break;
+	case action_kind::drop:
+		v.verdict = NFRING_DROP;
+		c_.dropped++;
+		break;
+	case action_kind::mark:
+		v.verdict = NFRING_ACCEPT;
+		v.flags = NFRING_VF_SET_MARK;
+		v.mark = r.action.mark;
+		c_.marked++;
+		break;
+	}
+	if (r.action.log && !cached && pkt)
+		std::fprintf(
+		        stderr,
+		        "nfring-worker: queue %u: %s:%u '%s' -> %s proto %u "
+		        "%s:%u -> %s:%u\n",
+		        queue_num_, rules_->source().c_str(), r.line,
+		        r.text.c_str(), action_name(r.action), pkt->proto,
+		        addr_str(*pkt, pkt->src).c_str(), pkt->sport,
+		        addr_str(*pkt, pkt->dst).c_str(), pkt->dport);
+}
+
+std::size_t queue_worker::process_batch()
+{
+	auto &rx = q_.rx();
+	auto &vr = q_.verdicts();
+	const auto want = static_cast<std::uint32_t>(opts_.batch);
+	std::uint32_t n = rx.peek(want);
+	if (!n)
+		return 0;
+	// A verdict slot per packet; the ring sizes match, so this is all of
+	// them unless the kernel lags behind on verdicts.
+	n = vr.reserve(n);
+	if (!n) {
+		if (q_.kernel_wants_kick())
+			kick();
+		return 0;
+	}
+	for (std::uint32_t i = 0; i < n; i++)
+		answer(rx.at(i), vr.slot(i));
+	rx.release(n);
+	q_.publish_verdicts(n);
+	c_.batches++;
+	if (q_.kernel_wants_kick())
+		kick();
+	return n;
+}
+
+void queue_worker::kick()
+{
+	// A write to the device wakes the reinject work; submitted at once so
+	// that the verdicts do not wait for our next sleep.
+	io_uring_sqe *s = ring_->sqe();
+	io_uring_prep_write(s, q_.fd(), &ring_->kick_byte, 1, 0);
+	io_uring_sqe_set_data64(s, ud_kick);
+	io_uring_submit(&ring_->ring);
+	c_.kicks++;
+	c_.syscalls++;
+}
+
+void queue_worker::handle_completions(bool &stop)
+{
+	io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	io_uring_for_each_cqe(&ring_->ring, head, cqe)
+	{
+		seen++;
+		switch (cqe->user_data) {
+		case ud_poll:
+			c_.wakeups++;
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				poll_armed_ = false;
+			break;
+		case ud_event: {
+			if (shared_.stop.load())
+				stop = true;
+			reload_if_changed();
+			io_uring_sqe *s = ring_->sqe();
+			io_uring_prep_read(s, event_fd_, &ring_->event_value,
+			                   sizeof(ring_->event_value), 0);
+			io_uring_sqe_set_data64(s, ud_event);
+			break;
+		}
+		case ud_timer: {
+			flows_.expire(flow_table::clock::now());
+			static thread_local int ticks = 0;
+			if (opts_.stats_interval.count() &&
+			    ++ticks % opts_.stats_interval.count() == 0)
+				print_stats();
+			io_uring_sqe *s = ring_->sqe();
+			io_uring_prep_timeout(s, &ring_->tick, 0, 0);
+			io_uring_sqe_set_data64(s, ud_timer);
+			break;
+		}
+		case ud_kick:
+			if (cqe->res < 0)
+				std::fprintf(
+				        stderr,
+				        "nfring-worker: queue %u: kick: %s\n",
+				        queue_num_, std::strerror(-cqe->res));
+			break;
+		default:
+			break;
+		}
+	}
+	io_uring_cq_advance(&ring_->ring, seen);
+	if (!poll_armed_) {
+		io_uring_sqe *s = ring_->sqe();
+		io_uring_prep_poll_multishot(s, q_.fd(), POLLIN);
+		io_uring_sqe_set_data64(s, ud_poll);
+		poll_armed_ = true;
+	}
+}
+
+void queue_worker::run()
+{
+	bool stop = false;
+	while (!stop) {
+		handle_completions(stop);
+		if (stop)
+			break;
+		if (process_batch())
+			continue;
+		if (opts_.busy_poll) {
+			// Re-arms queued by handle_completions go out without
+			// waiting; CQEs are read from shared memory.
+			if (io_uring_sq_ready(&ring_->ring))
+				io_uring_submit(&ring_->ring);
+			continue;
+		}
+		if (!q_.prepare_sleep())
+			continue;
+		// One syscall: submit re-arms and wait for packets (poll),
+		// a stop/reload (eventfd) or the timer.
+		c_.syscalls++;
+		const int r = io_uring_submit_and_wait(&ring_->ring, 1);
+		q_.end_sleep();
+		if (r < 0 && r != -EINTR)
+			throw_uring(r, "io_uring_submit_and_wait");
+	}
+	// Stopping: everything already on the ring gets its verdict.
+	while (process_batch())
+		;
+	if (q_.kernel_wants_kick())
+		kick();
+}
+
+std::string queue_worker::summary() const
+{
+	std::ostringstream out;
+	out << "queue " << queue_num_ << ": packets " << c_.packets
+	    << " accepted " << c_.accepted << " dropped " << c_.dropped
+	    << " marked " << c_.marked << " flow_hits " << c_.flow_hits
+	    << " flows " << flows_.size() << " batches " << c_.batches
+	    << " syscalls " << c_.syscalls << " kicks " << c_.kicks
+	    << " wakeups " << c_.wakeups;
+	if (rules_) {
+		for (std::size_t i = 0; i < c_.rule_hits.size(); i++)
+			out << "\n  " << rules_->source() << ":"
+			    << rules_->rules()[i].line << " hits "
+			    << c_.rule_hits[i] << "  "
+			    << rules_->rules()[i].text;
+	}
+	return out.str();
+}
+
+void queue_worker::print_stats() const
+{
+	std::fprintf(stderr, "nfring-worker: %s\n", summary().c_str());
+}
+
+} // namespace nfring
