@@ -25,6 +25,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_queue.h>
 #include <net/netns/generic.h>
@@ -186,6 +187,8 @@ static int nfring_dev_open(struct inode *inode, struct file *file)
 	mutex_init(&nf->lock);
 	nf->net = get_net(net);
 	file->private_data = nf;
+	/* No operation of ours sleeps waiting for I/O (see write_iter). */
+	file->f_mode |= FMODE_NOWAIT;
 	return 0;
 }
 
@@ -318,15 +321,18 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 /*
  * write(2) of anything is a kick, so that an io_uring worker can kick with
  * IORING_OP_WRITE in the same io_uring_enter that waits.  Data is ignored.
+ * It never blocks, so the file is FMODE_NOWAIT and io_uring issues it
+ * inline instead of handing it to an io-wq thread.
  */
-static ssize_t nfring_dev_write(struct file *file, const char __user *buf,
-				size_t len, loff_t *ppos)
+static ssize_t nfring_dev_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct nfring_queue *q = nfring_file_queue(file);
+	struct nfring_queue *q = nfring_file_queue(iocb->ki_filp);
+	size_t len = iov_iter_count(from);
 
 	if (!q)
 		return -ENXIO;
 	nfring_queue_kick(q);
+	iov_iter_advance(from, len);
 	return len;
 }
 
@@ -354,7 +360,7 @@ static const struct file_operations nfring_fops = {
 	.unlocked_ioctl	= nfring_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= nfring_dev_mmap,
-	.write		= nfring_dev_write,
+	.write_iter	= nfring_dev_write_iter,
 	.poll		= nfring_dev_poll,
 	.llseek		= noop_llseek,
 };

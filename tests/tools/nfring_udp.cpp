@@ -1,7 +1,7 @@
 // nfring-udp: the VM tests' UDP traffic.  `send` sends numbered datagrams
 // with a payload; `recv` counts what arrives and checks the payload.
 //
-//   nfring-udp send ADDR PORT COUNT [PAYLOAD] [--interval-us N]
+//   nfring-udp send ADDR PORT COUNT [PAYLOAD | --dns NAME] [--interval-us N]
 //   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD]
 //
 // Each datagram is PAYLOAD followed by "#<sequence number>".  recv prints
@@ -47,16 +47,37 @@ long number(const char *s, const char *what)
 	return v;
 }
 
+// A standard query (RD set) for an A record of name.
+std::string dns_query(const std::string &name)
+{
+	std::string q("\x4e\x46\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
+	std::size_t start = 0;
+	while (start < name.size()) {
+		std::size_t dot = name.find('.', start);
+		if (dot == std::string::npos)
+			dot = name.size();
+		q += static_cast<char>(dot - start);
+		q += name.substr(start, dot - start);
+		start = dot + 1;
+	}
+	q += std::string("\x00\x00\x01\x00\x01", 5);
+	return q;
+}
+
 int do_send(int argc, char **argv)
 {
 	if (argc < 5)
 		return usage();
 	std::string payload = "nfring test payload";
 	long interval_us = 0;
+	bool dns = false;
 	for (int i = 5; i < argc; i++) {
 		if (!std::strcmp(argv[i], "--interval-us") && i + 1 < argc)
 			interval_us = number(argv[++i], "interval");
-		else
+		else if (!std::strcmp(argv[i], "--dns") && i + 1 < argc) {
+			payload = dns_query(argv[++i]);
+			dns = true;
+		} else
 			payload = argv[i];
 	}
 	sockaddr_in to{};
@@ -75,7 +96,9 @@ int do_send(int argc, char **argv)
 	}
 	long sent = 0;
 	for (long i = 0; i < count; i++) {
-		const std::string msg = payload + "#" + std::to_string(i);
+		// A DNS query stays a DNS query: no sequence number.
+		const std::string msg =
+		        dns ? payload : payload + "#" + std::to_string(i);
 		if (sendto(fd, msg.data(), msg.size(), 0,
 		           reinterpret_cast<sockaddr *>(&to),
 		           sizeof(to)) == static_cast<ssize_t>(msg.size()))

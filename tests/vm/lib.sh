@@ -162,3 +162,67 @@ settle() {
 	done
 	return 0
 }
+
+WORKER_PID=
+# worker_start ARGS...: nfring-worker in the box, waits until it serves.
+worker_start() {
+	: > /tmp/worker.log
+	ip netns exec box nfring-worker "$@" 2>/tmp/worker.log &
+	WORKER_PID=$!
+	local i
+	for i in $(seq 200); do
+		grep -q "serving" /tmp/worker.log && return 0
+		kill -0 "$WORKER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat /tmp/worker.log >&2
+	fail "nfring-worker did not start ($*)"
+}
+
+# worker_stop [SIGNAL]: stop the worker; sets WORKER_RC.
+worker_stop() {
+	[ -n "$WORKER_PID" ] || return 0
+	kill -"${1:-TERM}" "$WORKER_PID" 2>/dev/null || true
+	WORKER_RC=0
+	wait "$WORKER_PID" || WORKER_RC=$?
+	WORKER_PID=
+}
+
+# worker_stat NAME: a counter from the worker's exit summary.
+worker_stat() {
+	awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' /tmp/worker.log
+}
+
+TCP_PIDS=
+# tcp_serve PORT...: TCP servers in the server namespace.
+tcp_serve() {
+	local p
+	for p in "$@"; do
+		ip netns exec server nfring-tcp serve "$p" > "/tmp/tcp.$p" &
+		TCP_PIDS+=" $!"
+	done
+	for p in "$@"; do
+		for i in $(seq 100); do
+			grep -q listening "/tmp/tcp.$p" 2>/dev/null && break
+			sleep 0.05
+		done
+	done
+}
+
+tcp_serve_stop() {
+	local p
+	for p in $TCP_PIDS; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	TCP_PIDS=
+}
+
+# client_tcp KIND PORT ARG: one request from the client; "yes" if answered.
+client_tcp() {
+	if ip netns exec client nfring-tcp "$1" 10.0.2.2 "$2" "$3" --timeout-ms 1500 >/dev/null; then
+		echo yes
+	else
+		echo no
+	fi
+}

@@ -1,0 +1,191 @@
+// nfring-tcp: TCP traffic for the VM tests and the demo.
+//
+//   nfring-tcp serve PORT              answer every request with "OK\n";
+//                                      on SIGTERM print "served N" and exit
+//   nfring-tcp http ADDR PORT HOST     an HTTP/1.1 request with that Host
+//   nfring-tcp tls ADDR PORT SNI       a TLS 1.3-style ClientHello with SNI
+//   nfring-tcp raw ADDR PORT TEXT      TEXT as the first segment
+//
+// The client kinds print "reply yes" or "reply no" (nothing came back
+// within --timeout-ms, default 1500) and exit 0 or 1 accordingly.
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+namespace
+{
+
+volatile std::sig_atomic_t stop = 0;
+void on_term(int)
+{
+	stop = 1;
+}
+
+int usage()
+{
+	std::fprintf(stderr, "usage: nfring-tcp serve PORT\n"
+	                     "       nfring-tcp http|tls|raw ADDR PORT ARG "
+	                     "[--timeout-ms N]\n");
+	return 2;
+}
+
+void put16(std::string &s, std::size_t v)
+{
+	s += static_cast<char>((v >> 8) & 0xff);
+	s += static_cast<char>(v & 0xff);
+}
+
+// A ClientHello as browsers send it, reduced to what SNI parsing needs:
+// session id, cipher suites, compression, a GREASE extension, then
+// server_name, then supported_versions.
+std::string client_hello(const std::string &sni)
+{
+	std::string ext;
+	put16(ext, 0x0a0a); // GREASE
+	put16(ext, 0);
+	std::string sn;
+	put16(sn, sni.size() + 3); // server name list
+	sn += '\0';                // host_name
+	put16(sn, sni.size());
+	sn += sni;
+	put16(ext, 0x0000);
+	put16(ext, sn.size());
+	ext += sn;
+	put16(ext, 0x002b); // supported_versions: TLS 1.3
+	put16(ext, 3);
+	ext += std::string("\x02\x03\x04", 3);
+
+	std::string body;
+	body += "\x03\x03";              // legacy version
+	body += std::string(32, '\x5a'); // random
+	body += '\x20';                  // session id
+	body += std::string(32, '\x11');
+	put16(body, 4); // cipher suites
+	body += std::string("\x13\x01\x13\x02", 4);
+	body += std::string("\x01\x00", 2); // compression: null
+	put16(body, ext.size());
+	body += ext;
+
+	std::string hs;
+	hs += '\x01'; // ClientHello
+	hs += '\0';
+	put16(hs, body.size());
+	hs += body;
+	std::string rec = "\x16\x03\x01";
+	put16(rec, hs.size());
+	return rec + hs;
+}
+
+int serve(int port)
+{
+	struct sigaction sa {
+	};
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGINT, &sa, nullptr);
+	const int ls = socket(AF_INET, SOCK_STREAM, 0);
+	const int one = 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sockaddr_in a{};
+	a.sin_family = AF_INET;
+	a.sin_port = htons(static_cast<uint16_t>(port));
+	if (bind(ls, reinterpret_cast<sockaddr *>(&a), sizeof(a)) < 0 ||
+	    listen(ls, 64) < 0) {
+		std::perror("nfring-tcp serve");
+		return 1;
+	}
+	std::printf("listening %d\n", port);
+	std::fflush(stdout);
+	std::vector<int> conns;
+	long served = 0;
+	char buf[65536];
+	while (!stop) {
+		std::vector<pollfd> fds{{ls, POLLIN, 0}};
+		for (int c : conns)
+			fds.push_back({c, POLLIN, 0});
+		if (poll(fds.data(), fds.size(), 200) <= 0)
+			continue;
+		if (fds[0].revents & POLLIN) {
+			const int c = accept(ls, nullptr, nullptr);
+			if (c >= 0)
+				conns.push_back(c);
+		}
+		for (std::size_t i = 1; i < fds.size(); i++) {
+			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			const int c = fds[i].fd;
+			const ssize_t n = read(c, buf, sizeof(buf));
+			if (n > 0) {
+				served++;
+				(void)!write(c, "OK\n", 3);
+			}
+			close(c);
+			std::erase(conns, c);
+		}
+	}
+	std::printf("served %ld\n", served);
+	return 0;
+}
+
+int client(const char *kind, const char *addr, int port, const std::string &arg,
+           int timeout_ms)
+{
+	std::string msg;
+	if (!std::strcmp(kind, "http"))
+		msg = "GET / HTTP/1.1\r\nHost: " + arg +
+		      "\r\nUser-Agent: nfring-tcp\r\nAccept: */*\r\n\r\n";
+	else if (!std::strcmp(kind, "tls"))
+		msg = client_hello(arg);
+	else
+		msg = arg;
+
+	const int s = socket(AF_INET, SOCK_STREAM, 0);
+	sockaddr_in a{};
+	a.sin_family = AF_INET;
+	a.sin_port = htons(static_cast<uint16_t>(port));
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+		return usage();
+	// Bounded connect: the handshake itself may be what a rule drops.
+	timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(s, reinterpret_cast<sockaddr *>(&a), sizeof(a)) < 0) {
+		std::printf("reply no (connect: %s)\n", std::strerror(errno));
+		return 1;
+	}
+	(void)!write(s, msg.data(), msg.size());
+	pollfd p{s, POLLIN, 0};
+	char buf[16];
+	const bool reply = poll(&p, 1, timeout_ms) > 0 &&
+	                   read(s, buf, 3) == 3 && !std::memcmp(buf, "OK\n", 3);
+	std::printf("reply %s\n", reply ? "yes" : "no");
+	close(s);
+	return reply ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !std::strcmp(argv[1], "serve"))
+		return serve(std::atoi(argv[2]));
+	if (argc < 5)
+		return usage();
+	int timeout_ms = 1500;
+	for (int i = 5; i + 1 < argc; i++)
+		if (!std::strcmp(argv[i], "--timeout-ms"))
+			timeout_ms = std::atoi(argv[i + 1]);
+	if (std::strcmp(argv[1], "http") && std::strcmp(argv[1], "tls") &&
+	    std::strcmp(argv[1], "raw"))
+		return usage();
+	return client(argv[1], argv[2], std::atoi(argv[3]), argv[4],
+	              timeout_ms);
+}
