@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: install what is missing, build, boot the test VM and show
-# traffic going through nfring's rings to a userspace program and back.
-# Until the DPI worker exists the program is the test worker.
+# `make demo`: install what is missing, build, boot the test VM, load
+# nfring.ko, run nfring-worker with examples/dpi.rules and send real
+# traffic through it (see tests/vm/cases/demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh

@@ -1,55 +1,84 @@
-# What `make demo` shows today: nfring.ko in a real 6.1 kernel as
-# netfilter's queue handler, a `queue num 0` rule on a forwarding box, and
-# packets going through the rings to a userspace program and back.  The DPI
-# worker (nfring-worker) does not exist yet; the program answering here is
-# the test worker, nfring-testpeer.
+# `make demo`: nfring.ko in a real 6.1 kernel, nfring-worker with
+# examples/dpi.rules answering `queue num 0` on a forwarding box, and real
+# traffic from a client namespace to a server namespace: HTTP requests,
+# TLS ClientHellos, DNS queries, UDP with and without a payload signature.
+# Prints what was sent, what arrived and which rule decided; fails when
+# allowed traffic does not arrive or blocked traffic does.
 source /tests/lib.sh
-trap 'peer_stop KILL >/dev/null; topo_down' EXIT
+trap 'worker_stop KILL; tcp_serve_stop; topo_down' EXIT
 
-echo "== loading nfring.ko"
 modprobe nfring
-nfringctl info
-echo
-echo "== client 10.0.1.2 -> box (FORWARD: queue num 0) -> server 10.0.2.2"
 topo_up
-box_rules "udp dport 9000 queue num 0 bypass"
-ip netns exec box nft list chain inet nfring_test forward
+box_rules "meta l4proto { tcp, udp } queue num 0"
+tcp_serve 80 443
+worker_start --rules /examples/dpi.rules --queue 0
 
-# traffic LABEL COUNT TIMEOUT_MS EXPECTED_ARRIVALS [PAYLOAD_AFTER]:
-# send COUNT "hello" datagrams and show what arrived.
-traffic() {
-	recv_start "$2" "$3" ${5:+"$5"}
-	send_udp "$2" "hello"
-	recv_wait
-	printf '  %-44s sent %3d  arrived %3d  payload changed %3d\n' \
-		"$1" "$2" "$GOT" "$(( ${5:+GOT - BAD} + 0 ))"
-	[ "$GOT" = "$4" ] && [ "$BAD" = 0 ] || fail "$1: expected $4 arrivals"
+echo "client 10.0.1.2 -> box (nft: meta l4proto { tcp, udp } queue num 0) -> server 10.0.2.2"
+echo "rules: /examples/dpi.rules"
+grep -v '^#' /examples/dpi.rules | sed '/^$/d; s/^/    /'
+echo
+printf '%-34s %-8s %-8s %s\n' "traffic" "expected" "arrived" "decided by"
+printf '%-34s %-8s %-8s %s\n' "-------" "--------" "-------" "----------"
+
+failures=0
+# probe LABEL EXPECTED(yes|no) COMMAND...: run one exchange, report it.
+probe() {
+	local label=$1 want=$2 before got rule
+	shift 2
+	before=$(wc -l < /tmp/worker.log)
+	got=$("$@")
+	sleep 0.2   # let the worker log the decision
+	rule=$(tail -n +"$((before + 1))" /tmp/worker.log |
+		sed -n "s/.*rules:\([0-9]*\) '\([^']*\)'.*/line \1: \2/p" | head -n1 |
+		tr -s ' ')
+	[ -n "$rule" ] || rule="default: accept"
+	printf '%-34s %-8s %-8s %s\n' "$label" "$want" "$got" "$rule"
+	[ "$got" = "$want" ] || failures=$((failures + 1))
 }
+
+udp_probe() { # PORT PAYLOAD|--dns NAME
+	local port=$1
+	shift
+	ip netns exec server nfring-udp recv "$port" 1 1500 > /tmp/probe.out &
+	local rpid=$!
+	sleep 0.2
+	ip netns exec client nfring-udp send 10.0.2.2 "$port" 1 "$@" >/dev/null
+	wait "$rpid" || true
+	if [ "$(awk '$1 == "received" { print $2 }' /tmp/probe.out)" = 1 ]; then
+		echo yes
+	else
+		echo no
+	fi
+}
+
+probe "HTTP  Host: www.example.com" yes client_tcp http 80 www.example.com
+probe "HTTP  Host: video.example.net" yes client_tcp http 80 video.example.net
+probe "HTTP  Host: evil.example.org" no client_tcp http 80 evil.example.org
+probe "TLS   SNI www.example.com" yes client_tcp tls 443 www.example.com
+probe "TLS   SNI cdn.blocked.example" no client_tcp tls 443 cdn.blocked.example
+probe "TLS   SNI blocked.example" yes client_tcp tls 443 blocked.example
+probe "DNS   query www.example.com" yes udp_probe 5353 --dns www.example.com
+probe "DNS   query ads.example.com" no udp_probe 5353 --dns ads.example.com
+probe "UDP   :9999 'hello'" yes udp_probe 9999 "hello"
+probe "UDP   :9999 'an EVIL payload'" no udp_probe 9999 "an EVIL payload"
+probe "UDP   :9000 'EVIL' (other port)" yes udp_probe 9000 "EVIL"
+
 echo
-echo "== no worker bound: bypass accepts"
-traffic "no worker, bypass" 20 3000 20
-
-echo "== a worker answers accept through the rings"
-peer_start --queue 0 --verdict accept
-traffic "worker: accept" 200 8000 200
-peer_stop >/dev/null
-
-echo "== a worker answers drop"
-peer_start --queue 0 --verdict drop
-traffic "worker: drop" 50 2000 0
-peer_stop >/dev/null
-
-echo "== a worker rewrites the payload (hello -> HELLO)"
-peer_start --queue 0 --mangle hello:HELLO
-traffic "worker: mangle" 20 5000 20 "HELLO"
+echo "packets marked 7 seen by a later nft rule: $(marked_count)"
 echo
-echo "== /proc/net/nfring in the box's namespace (queue 0 of the last worker)"
-ip netns exec box cat /proc/net/nfring
-peer_stop >/dev/null
-
+echo "== module counters (/proc/net/nfring in the box)"
+ip netns exec box cat /proc/net/nfring | sed -n '/^queue /,$p'
+worker_stop TERM
+echo
+echo "== worker counters"
+sed -n '/: queue 0: packets/,$p' /tmp/worker.log | sed 's/^nfring-worker: //'
+tcp_serve_stop
 topo_down
 trap - EXIT
 rmmod nfring
 echo
-echo "demo: nfring.ko carried traffic through its rings and unloaded cleanly."
-echo "demo: the io_uring DPI worker and its rules are not implemented yet."
+if [ "$failures" -ne 0 ]; then
+	echo "demo: $failures exchanges did not go as the rules say"
+	exit 1
+fi
+echo "demo: every allowed exchange arrived and every blocked one did not."
