@@ -20,6 +20,7 @@ help:
 	@echo "make check      install deps, build, run unit and VM tests (the test command)"
 	@echo "make demo       boot the test VM and show nfring working (see README)"
 	@echo "make bench      benchmarks (not implemented yet)"
+	@echo "                (nfringctl status shows live counters; see README)"
 	@echo "make vm-shell   interactive shell in the test VM (nfring.ko inside)"
 	@echo "make load       load nfring.ko on this host (needs module support)"
 	@echo "make unload     unload it again"
@@ -63,11 +64,11 @@ bench:
 vm-shell: vm-image
 	tests/vm/run-vm.sh --shell $(VM_IMAGE)
 
-load: module
-	scripts/load.sh load kernel/nfring.ko
+load: module userspace
+	$(BUILD)/bin/nfringctl load --module kernel/nfring.ko
 
-unload:
-	scripts/load.sh unload
+unload: userspace
+	$(BUILD)/bin/nfringctl unload
 
 clean:
 	-$(MAKE) -C kernel clean $(KBUILD_ARGS)

@@ -1,5 +1,6 @@
 #include "nfring/worker.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
@@ -132,13 +133,14 @@ std::string probe_io_uring()
 }
 
 queue_worker::queue_worker(std::uint16_t queue_num, const worker_options &opts,
-                           shared_rules &rules)
+                           shared_rules &rules, stats_queue_slot *stats)
     : queue_num_(queue_num), opts_(opts), shared_(rules), q_([&] {
 	      bind_options b = opts.bind;
 	      b.queue_num = queue_num;
 	      return b;
       }()),
-      ring_(std::make_unique<uring>()), flows_(opts.flow_max, opts.flow_idle)
+      ring_(std::make_unique<uring>()), flows_(opts.flow_max, opts.flow_idle),
+      stats_(stats)
 {
 	event_fd_ = ::eventfd(0, EFD_CLOEXEC);
 	if (event_fd_ < 0)
@@ -310,9 +312,9 @@ void queue_worker::handle_completions(bool &stop)
 		}
 		case ud_timer: {
 			flows_.expire(flow_table::clock::now());
-			static thread_local int ticks = 0;
+			publish_stats();
 			if (opts_.stats_interval.count() &&
-			    ++ticks % opts_.stats_interval.count() == 0)
+			    ++ticks_ % opts_.stats_interval.count() == 0)
 				print_stats();
 			io_uring_sqe *s = ring_->sqe();
 			io_uring_prep_timeout(s, &ring_->tick, 0, 0);
@@ -370,6 +372,34 @@ void queue_worker::run()
 		;
 	if (q_.kernel_wants_kick())
 		kick();
+	publish_stats();
+}
+
+void queue_worker::publish_stats()
+{
+	if (!stats_)
+		return;
+	stats_queue_slot &s = *stats_;
+	s.queue_num = queue_num_;
+	stats_store(s.packets, c_.packets);
+	stats_store(s.accepted, c_.accepted);
+	stats_store(s.dropped, c_.dropped);
+	stats_store(s.marked, c_.marked);
+	stats_store(s.flow_hits, c_.flow_hits);
+	stats_store(s.flows, flows_.size());
+	stats_store(s.flow_max, flows_.max_flows());
+	stats_store(s.kicks, c_.kicks);
+	stats_store(s.wakeups, c_.wakeups);
+	stats_store(s.syscalls, c_.syscalls);
+	// Called once per timer tick (1 s): the difference is packets/s.
+	stats_store(s.pps, c_.packets - packets_last_tick_);
+	packets_last_tick_ = c_.packets;
+	const std::size_t n = std::min<std::size_t>(c_.rule_hits.size(), 64);
+	s.nrules = static_cast<std::uint32_t>(n);
+	for (std::size_t i = 0; i < n; i++) {
+		s.rule_line[i] = rules_->rules()[i].line;
+		stats_store(s.rule_hits[i], c_.rule_hits[i]);
+	}
 }
 
 std::string queue_worker::summary() const

@@ -218,13 +218,18 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
 	std::vector<std::unique_ptr<nfring::queue_worker>> workers;
+	std::unique_ptr<nfring::stats_publisher> stats;
 	try {
 		std::fprintf(stderr, "nfring-worker: %s\n",
 		             nfring::probe_io_uring().c_str());
-		for (const auto q : c.queues)
+		stats = std::make_unique<nfring::stats_publisher>(
+		        static_cast<std::uint32_t>(c.queues.size()),
+		        c.opts.busy_poll, c.rules_path);
+		for (std::size_t i = 0; i < c.queues.size(); i++)
 			workers.push_back(
 			        std::make_unique<nfring::queue_worker>(
-			                q, c.opts, shared));
+			                c.queues[i], c.opts, shared,
+			                &stats->data().queues[i]));
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "nfring-worker: %s\n", e.what());
 		return 1;
@@ -281,6 +286,9 @@ int main(int argc, char **argv)
 				const auto n = fresh->rules().size();
 				shared.current.store(std::move(fresh));
 				shared.generation++;
+				nfring::stats_store(
+				        stats->data().rules_generation,
+				        shared.generation.load());
 				for (auto &w : workers)
 					w->notify();
 				std::fprintf(

@@ -18,6 +18,7 @@
 #include "nfring/flow_table.hpp"
 #include "nfring/queue.hpp"
 #include "nfring/rules.hpp"
+#include "nfring/stats_segment.hpp"
 
 namespace nfring
 {
@@ -49,8 +50,9 @@ struct worker_counters {
 class queue_worker
 {
 public:
+	// stats: this queue's slot in the published segment, or nullptr.
 	queue_worker(std::uint16_t queue_num, const worker_options &opts,
-	             shared_rules &rules);
+	             shared_rules &rules, stats_queue_slot *stats = nullptr);
 	~queue_worker();
 	queue_worker(const queue_worker &) = delete;
 	queue_worker &operator=(const queue_worker &) = delete;
@@ -75,6 +77,7 @@ private:
 	void kick();
 	void reload_if_changed();
 	void print_stats() const;
+	void publish_stats();
 
 	std::uint16_t queue_num_;
 	worker_options opts_;
@@ -87,6 +90,9 @@ private:
 	flow_table flows_;
 	worker_counters c_;
 	bool poll_armed_ = false;
+	stats_queue_slot *stats_;
+	std::uint64_t packets_last_tick_ = 0;
+	std::int64_t ticks_ = 0;
 };
 
 // The io_uring features and opcodes the worker needs, checked at start-up.
