@@ -42,7 +42,8 @@ inline std::vector<std::byte> ipv4(std::uint8_t proto, const char *src,
 	} else {
 		put16(b, 24, static_cast<std::uint16_t>(8 + payload.size()));
 	}
-	std::memcpy(&b[20 + l4], payload.data(), payload.size());
+	if (!payload.empty())
+		std::memcpy(&b[20 + l4], payload.data(), payload.size());
 	return b;
 }
 
@@ -65,7 +66,8 @@ inline std::vector<std::byte> ipv6(std::uint8_t proto, const char *src,
 		b[52] = std::byte{5 << 4};
 	else
 		put16(b, 44, static_cast<std::uint16_t>(8 + payload.size()));
-	std::memcpy(&b[40 + l4], payload.data(), payload.size());
+	if (!payload.empty())
+		std::memcpy(&b[40 + l4], payload.data(), payload.size());
 	return b;
 }
 

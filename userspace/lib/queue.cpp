@@ -1,7 +1,10 @@
 #include "nfring/queue.hpp"
 
 #include <atomic>
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
 #include <cerrno>
+#include <cstring>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -83,9 +86,10 @@ std::string explain_bind_error(int err, const bind_options &o)
 }
 
 queue::queue(const bind_options &opts, const std::string &device_path)
-    : dev_(device_path)
+    : dev_(std::in_place, device_path)
 {
-	require_compatible(dev_.info());
+	require_compatible(dev_->info());
+	poll_fd_ = kick_fd_ = dev_->fd();
 
 	layout_.size = sizeof(layout_);
 	layout_.flags = opts.fail_open ? NFRING_BIND_FAIL_OPEN : 0;
@@ -93,50 +97,92 @@ queue::queue(const bind_options &opts, const std::string &device_path)
 	layout_.ring_entries = opts.ring_entries;
 	layout_.copy_range = opts.copy_range;
 	layout_.default_verdict = opts.default_verdict;
-	if (::ioctl(dev_.fd(), NFRING_IOC_BIND, &layout_) < 0) {
+	if (::ioctl(dev_->fd(), NFRING_IOC_BIND, &layout_) < 0) {
 		const int err = errno;
 		throw std::system_error(err, std::generic_category(),
 		                        explain_bind_error(err, opts));
 	}
 
-	kernel_map_ = mapping(dev_.fd(), layout_.kernel_off,
+	kernel_map_ = mapping(dev_->fd(), layout_.kernel_off,
 	                      layout_.kernel_size, false, "kernel");
-	user_map_ = mapping(dev_.fd(), layout_.user_off, layout_.user_size,
+	user_map_ = mapping(dev_->fd(), layout_.user_off, layout_.user_size,
 	                    true, "user");
 	if (layout_.frames_size)
-		frames_map_ = mapping(dev_.fd(), layout_.frames_off,
+		frames_map_ = mapping(dev_->fd(), layout_.frames_off,
 		                      layout_.frames_size, true, "frames");
+	attach(kernel_map_.data(), user_map_.data(), frames_map_.data());
+}
 
-	kpage_ = reinterpret_cast<const nfring_kernel_page *>(
-	        kernel_map_.data());
-	upage_ = reinterpret_cast<nfring_user_page *>(user_map_.data());
+queue::queue(const std::string &shm_name, int wake_fd, int kick_fd)
+    : poll_fd_(wake_fd), kick_fd_(kick_fd)
+{
+	namespace bip = boost::interprocess;
+	try {
+		bip::shared_memory_object shm(bip::open_only, shm_name.c_str(),
+		                              bip::read_write);
+		auto region = std::make_shared<bip::mapped_region>(
+		        shm, bip::read_write);
+		auto *base = static_cast<std::byte *>(region->get_address());
+		// The peer puts its nfring_bind answer at the start.
+		std::memcpy(&layout_, base, sizeof(layout_));
+		if (layout_.size != sizeof(layout_) ||
+		    layout_.frames_off + layout_.frames_size >
+		            region->get_size())
+			throw std::system_error(EPROTO, std::generic_category(),
+			                        "shared-memory peer " +
+			                                shm_name +
+			                                ": bad layout");
+		shm_ = region;
+		attach(base + layout_.kernel_off, base + layout_.user_off,
+		       layout_.frames_size ? base + layout_.frames_off
+		                           : nullptr);
+	} catch (const bip::interprocess_exception &e) {
+		throw std::system_error(ENOENT, std::generic_category(),
+		                        "shared-memory peer " + shm_name +
+		                                ": " + e.what());
+	}
+}
+
+void queue::attach(std::byte *kernel, std::byte *user, std::byte *frames)
+{
+	kpage_ = reinterpret_cast<const nfring_kernel_page *>(kernel);
+	upage_ = reinterpret_cast<nfring_user_page *>(user);
+	frames_ = frames;
 	auto *kp = const_cast<nfring_kernel_page *>(kpage_);
 	rx_ = ring_consumer<nfring_rx_desc>(
 	        &kp->rx_producer, &upage_->rx_consumer,
-	        reinterpret_cast<const nfring_rx_desc *>(kernel_map_.data() +
+	        reinterpret_cast<const nfring_rx_desc *>(kernel +
 	                                                 layout_.rx_desc_off),
 	        layout_.ring_entries);
 	vr_ = ring_producer<nfring_verdict>(
 	        &upage_->vr_producer, &kp->vr_consumer,
-	        reinterpret_cast<nfring_verdict *>(user_map_.data() +
-	                                           layout_.vr_desc_off),
+	        reinterpret_cast<nfring_verdict *>(user + layout_.vr_desc_off),
 	        layout_.ring_entries);
+}
+
+void queue::ack_wakeup()
+{
+	if (dev_)
+		return; // the device's readiness follows the ring itself
+	std::uint64_t v;
+	// Non-blocking eventfd: nothing to read is fine.
+	(void)!::read(poll_fd_, &v, sizeof(v));
 }
 
 std::span<const std::byte> queue::packet(const nfring_rx_desc &d) const
 {
-	if (!frames_map_.data())
+	if (!frames_)
 		return {};
-	return {frames_map_.data() +
+	return {frames_ +
 	                static_cast<std::size_t>(d.frame) * layout_.frame_size,
 	        d.cap_len};
 }
 
 std::span<std::byte> queue::frame(const nfring_rx_desc &d)
 {
-	if (!frames_map_.data())
+	if (!frames_)
 		return {};
-	return {frames_map_.data() +
+	return {frames_ +
 	                static_cast<std::size_t>(d.frame) * layout_.frame_size,
 	        layout_.frame_size};
 }
@@ -184,9 +230,10 @@ bool queue::submit_verdicts(std::uint32_t n)
 	if (!kernel_wants_kick())
 		return false;
 	kicks_++;
-	if (::ioctl(dev_.fd(), NFRING_IOC_KICK) < 0)
+	const std::uint64_t one = 1; // eventfds take exactly eight bytes
+	if (::write(kick_fd_, &one, sizeof(one)) < 0)
 		throw std::system_error(errno, std::generic_category(),
-		                        "NFRING_IOC_KICK");
+		                        "kick (write to the device)");
 	return true;
 }
 
@@ -194,11 +241,13 @@ bool queue::wait(int timeout_ms)
 {
 	if (!prepare_sleep())
 		return true;
-	pollfd pfd{dev_.fd(), POLLIN, 0};
+	pollfd pfd{poll_fd_, POLLIN, 0};
 	polls_++;
 	const int r = ::poll(&pfd, 1, timeout_ms);
 	const int err = errno;
 	end_sleep();
+	if (r > 0)
+		ack_wakeup();
 	if (r < 0 && err != EINTR)
 		throw std::system_error(err, std::generic_category(),
 		                        "poll on the nfring device");
@@ -209,7 +258,10 @@ nfring_stats queue::stats() const
 {
 	nfring_stats st{};
 	st.size = sizeof(st);
-	if (::ioctl(dev_.fd(), NFRING_IOC_STATS, &st) < 0)
+	if (!dev_)
+		throw std::system_error(EOPNOTSUPP, std::generic_category(),
+		                        "stats: not a kernel queue");
+	if (::ioctl(dev_->fd(), NFRING_IOC_STATS, &st) < 0)
 		throw std::system_error(errno, std::generic_category(),
 		                        "NFRING_IOC_STATS");
 	return st;

@@ -62,7 +62,8 @@ struct queue_worker::uring {
 	io_uring ring{};
 	__kernel_timespec tick{};
 	std::uint64_t event_value = 0;
-	char kick_byte = 0;
+	// Eight bytes: the device takes any write, an eventfd only these.
+	std::uint64_t kick_value = 1;
 	uring()
 	{
 		const int r = io_uring_queue_init(64, &ring, 0);
@@ -134,11 +135,19 @@ std::string probe_io_uring()
 
 queue_worker::queue_worker(std::uint16_t queue_num, const worker_options &opts,
                            shared_rules &rules, stats_queue_slot *stats)
-    : queue_num_(queue_num), opts_(opts), shared_(rules), q_([&] {
-	      bind_options b = opts.bind;
-	      b.queue_num = queue_num;
-	      return b;
-      }()),
+    : queue_worker(
+              [&] {
+	              bind_options b = opts.bind;
+	              b.queue_num = queue_num;
+	              return queue(b);
+              }(),
+              opts, rules, stats)
+{
+}
+
+queue_worker::queue_worker(queue &&q, const worker_options &opts,
+                           shared_rules &rules, stats_queue_slot *stats)
+    : queue_num_(q.queue_num()), opts_(opts), shared_(rules), q_(std::move(q)),
       ring_(std::make_unique<uring>()), flows_(opts.flow_max, opts.flow_idle),
       stats_(stats)
 {
@@ -150,7 +159,7 @@ queue_worker::queue_worker(std::uint16_t queue_num, const worker_options &opts,
 
 	// Arm the three standing requests.
 	io_uring_sqe *s = ring_->sqe();
-	io_uring_prep_poll_multishot(s, q_.fd(), POLLIN);
+	io_uring_prep_poll_multishot(s, q_.poll_fd(), POLLIN);
 	io_uring_sqe_set_data64(s, ud_poll);
 	poll_armed_ = true;
 	s = ring_->sqe();
@@ -280,7 +289,8 @@ void queue_worker::kick()
 	// A write to the device wakes the reinject work; submitted at once so
 	// that the verdicts do not wait for our next sleep.
 	io_uring_sqe *s = ring_->sqe();
-	io_uring_prep_write(s, q_.fd(), &ring_->kick_byte, 1, 0);
+	io_uring_prep_write(s, q_.kick_fd(), &ring_->kick_value,
+	                    sizeof(ring_->kick_value), 0);
 	io_uring_sqe_set_data64(s, ud_kick);
 	io_uring_submit(&ring_->ring);
 	c_.kicks++;
@@ -297,6 +307,7 @@ void queue_worker::handle_completions(bool &stop)
 		switch (cqe->user_data) {
 		case ud_poll:
 			c_.wakeups++;
+			q_.ack_wakeup();
 			if (!(cqe->flags & IORING_CQE_F_MORE))
 				poll_armed_ = false;
 			break;
@@ -335,7 +346,7 @@ void queue_worker::handle_completions(bool &stop)
 	io_uring_cq_advance(&ring_->ring, seen);
 	if (!poll_armed_) {
 		io_uring_sqe *s = ring_->sqe();
-		io_uring_prep_poll_multishot(s, q_.fd(), POLLIN);
+		io_uring_prep_poll_multishot(s, q_.poll_fd(), POLLIN);
 		io_uring_sqe_set_data64(s, ud_poll);
 		poll_armed_ = true;
 	}

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -53,7 +55,21 @@ public:
 	explicit queue(const bind_options &opts,
 	               const std::string &device_path = NFRING_DEVICE_PATH);
 
-	int fd() const { return dev_.fd(); }
+	// Attaches to a userspace peer serving the same ABI over POSIX shared
+	// memory (see shm_peer.hpp), for tests and benchmarks without the
+	// module.  wake_fd becomes readable when the peer wakes us; kick_fd
+	// is written to kick it.
+	queue(const std::string &shm_name, int wake_fd, int kick_fd);
+
+	// The device (or -1 for a shared-memory peer), for ioctls.
+	int fd() const { return dev_ ? dev_->fd() : -1; }
+	// Poll this for "packets arrived" after prepare_sleep().
+	int poll_fd() const { return poll_fd_; }
+	// Write anything here to kick the reinject side (K2).
+	int kick_fd() const { return kick_fd_; }
+	// After poll_fd() polled readable: consume the wake-up if the
+	// transport needs it (an eventfd does, the device does not).
+	void ack_wakeup();
 	const nfring_bind &layout() const { return layout_; }
 	std::uint16_t queue_num() const { return layout_.queue_num; }
 
@@ -97,9 +113,14 @@ public:
 	const nfring_kernel_page *kernel_page() const { return kpage_; }
 
 private:
-	device dev_;
+	void attach(std::byte *kernel, std::byte *user, std::byte *frames);
+
+	std::optional<device> dev_;
+	int poll_fd_ = -1, kick_fd_ = -1;
 	nfring_bind layout_{};
 	mapping kernel_map_, user_map_, frames_map_;
+	std::shared_ptr<void> shm_; // keeps a peer's segment mapped
+	std::byte *frames_ = nullptr;
 	const nfring_kernel_page *kpage_ = nullptr;
 	nfring_user_page *upage_ = nullptr;
 	ring_consumer<nfring_rx_desc> rx_;

@@ -53,6 +53,9 @@ public:
 	// stats: this queue's slot in the published segment, or nullptr.
 	queue_worker(std::uint16_t queue_num, const worker_options &opts,
 	             shared_rules &rules, stats_queue_slot *stats = nullptr);
+	// On an already bound queue (e.g. attached to a shm_peer).
+	queue_worker(queue &&q, const worker_options &opts, shared_rules &rules,
+	             stats_queue_slot *stats = nullptr);
 	~queue_worker();
 	queue_worker(const queue_worker &) = delete;
 	queue_worker &operator=(const queue_worker &) = delete;
