@@ -31,6 +31,12 @@ sanitizer_build() {
 	done
 }
 phase sanitizers sanitizer_build
+# libFuzzer needs clang: a separate small build of the L7 parsers.
+fuzz_build() {
+	cmake -S tests/fuzz -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	cmake --build build/fuzz -j "$(nproc)"
+}
+phase fuzz-build fuzz_build
 
 timings=build/vm/timings.log
 rm -f "$timings"

@@ -30,9 +30,11 @@ class harness
 {
 public:
 	explicit harness(const std::string &rules_text,
-	                 std::uint32_t ring = 256)
+	                 std::uint32_t ring = 256,
+	                 std::vector<nfring::filter_factory> filters = {})
 	    : peer_("nfring-unit-" + std::to_string(::getpid()), ring, 2048)
 	{
+		opts_.filters = std::move(filters);
 		rules_.current.store(rules_of(rules_text));
 		worker_ = std::make_unique<nfring::queue_worker>(
 		        nfring::queue(peer_.name(), peer_.wake_fd(),
@@ -238,4 +240,43 @@ TEST(ShmPeer, RejectsDuplicateAndForgedVerdicts)
 	EXPECT_EQ(peer.collect().size(), 1u);
 	EXPECT_EQ(peer.invalid(), 2u);
 	EXPECT_EQ(peer.in_flight(), 0u);
+}
+
+namespace
+{
+
+// The filter from filter.hpp's documentation, with a counter.
+class drop_large_udp : public nfring::filter
+{
+public:
+	std::string_view name() const override { return "large-udp"; }
+	std::optional<nfring::rule_action>
+	inspect(const nfring::packet_view &p) override
+	{
+		seen++;
+		if (p.proto == IPPROTO_UDP && p.payload.size() > 512)
+			return nfring::rule_action{nfring::action_kind::drop};
+		return std::nullopt;
+	}
+	int seen = 0;
+};
+
+} // namespace
+
+TEST(WorkerOverShm, CustomFiltersRunBeforeTheRules)
+{
+	REQUIRE_IO_URING();
+	harness h("mark 3 udp\naccept\n", 256,
+	          {[] { return std::make_unique<drop_large_udp>(); }});
+	const auto big =
+	        h.peer_.enqueue(test::ipv4(IPPROTO_UDP, "1.1.1.1", 1, "2.2.2.2",
+	                                   2, std::string(600, 'a')));
+	const auto small = h.peer_.enqueue(
+	        test::ipv4(IPPROTO_UDP, "1.1.1.1", 1, "2.2.2.2", 2, "tiny"));
+	const auto got = h.collect(2);
+	ASSERT_EQ(got.size(), 2u);
+	EXPECT_EQ(got.at(big).verdict, NFRING_DROP) << "the filter decides";
+	EXPECT_EQ(got.at(small).mark, 3u) << "no opinion: the rules decide";
+	h.stop();
+	EXPECT_EQ(h.worker_->counters().filter_hits.at(0), 1u);
 }

@@ -151,6 +151,9 @@ queue_worker::queue_worker(queue &&q, const worker_options &opts,
       ring_(std::make_unique<uring>()), flows_(opts.flow_max, opts.flow_idle),
       stats_(stats)
 {
+	for (const auto &make : opts.filters)
+		filters_.push_back(make());
+	c_.filter_hits.assign(filters_.size(), 0);
 	event_fd_ = ::eventfd(0, EFD_CLOEXEC);
 	if (event_fd_ < 0)
 		throw std::system_error(errno, std::generic_category(),
@@ -200,6 +203,26 @@ void queue_worker::reload_if_changed()
 	c_.rule_hits.assign(rules_->rules().size(), 0);
 }
 
+void queue_worker::apply(const rule_action &a, nfring_verdict &v)
+{
+	switch (a.kind) {
+	case action_kind::accept:
+		v.verdict = NFRING_ACCEPT;
+		c_.accepted++;
+		break;
+	case action_kind::drop:
+		v.verdict = NFRING_DROP;
+		c_.dropped++;
+		break;
+	case action_kind::mark:
+		v.verdict = NFRING_ACCEPT;
+		v.flags = NFRING_VF_SET_MARK;
+		v.mark = a.mark;
+		c_.marked++;
+		break;
+	}
+}
+
 void queue_worker::answer(const nfring_rx_desc &d, nfring_verdict &v)
 {
 	v = nfring_verdict{};
@@ -207,6 +230,26 @@ void queue_worker::answer(const nfring_rx_desc &d, nfring_verdict &v)
 	c_.packets++;
 
 	const auto pkt = parse_packet(q_.packet(d));
+	if (pkt) {
+		for (std::size_t i = 0; i < filters_.size(); i++) {
+			const auto a = filters_[i]->inspect(*pkt);
+			if (!a)
+				continue;
+			c_.filter_hits[i]++;
+			apply(*a, v);
+			if (a->log)
+				std::fprintf(
+				        stderr,
+				        "nfring-worker: queue %u: filter %.*s "
+				        "-> %s\n",
+				        queue_num_,
+				        static_cast<int>(
+				                filters_[i]->name().size()),
+				        filters_[i]->name().data(),
+				        action_name(*a));
+			return;
+		}
+	}
 	std::size_t idx;
 	bool cached = false;
 	const auto now = flow_table::clock::now();
@@ -231,22 +274,7 @@ void queue_worker::answer(const nfring_rx_desc &d, nfring_verdict &v)
 	}
 	const rule &r = rules_->rules()[idx];
 	c_.rule_hits[idx]++;
-	switch (r.action.kind) {
-	case action_kind::accept:
-		v.verdict = NFRING_ACCEPT;
-		c_.accepted++;
-		break;
-	case action_kind::drop:
-		v.verdict = NFRING_DROP;
-		c_.dropped++;
-		break;
-	case action_kind::mark:
-		v.verdict = NFRING_ACCEPT;
-		v.flags = NFRING_VF_SET_MARK;
-		v.mark = r.action.mark;
-		c_.marked++;
-		break;
-	}
+	apply(r.action, v);
 	if (r.action.log && !cached && pkt)
 		std::fprintf(
 		        stderr,
@@ -422,6 +450,9 @@ std::string queue_worker::summary() const
 	    << " flows " << flows_.size() << " batches " << c_.batches
 	    << " syscalls " << c_.syscalls << " kicks " << c_.kicks
 	    << " wakeups " << c_.wakeups;
+	for (std::size_t i = 0; i < filters_.size(); i++)
+		out << "\n  filter " << filters_[i]->name() << " hits "
+		    << c_.filter_hits[i];
 	if (rules_) {
 		for (std::size_t i = 0; i < c_.rule_hits.size(); i++)
 			out << "\n  " << rules_->source() << ":"

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "nfring/filter.hpp"
 #include "nfring/flow_table.hpp"
 #include "nfring/queue.hpp"
 #include "nfring/rules.hpp"
@@ -31,6 +32,9 @@ struct worker_options {
 	std::chrono::seconds flow_idle{60};
 	std::chrono::seconds stats_interval{0}; // 0: only at exit
 	bool verbose = false;
+	// Custom filters, run before the rules (see filter.hpp); each queue
+	// thread gets its own instances.
+	std::vector<filter_factory> filters;
 };
 
 // Rules shared by every worker thread; reload swaps them atomically.
@@ -44,7 +48,8 @@ struct worker_counters {
 	std::uint64_t packets = 0, accepted = 0, dropped = 0, marked = 0;
 	std::uint64_t flow_hits = 0, unparsed = 0, wakeups = 0, kicks = 0;
 	std::uint64_t batches = 0, syscalls = 0;
-	std::vector<std::uint64_t> rule_hits; // per rule of the current set
+	std::vector<std::uint64_t> rule_hits;   // per rule of the current set
+	std::vector<std::uint64_t> filter_hits; // per custom filter
 };
 
 class queue_worker
@@ -76,6 +81,7 @@ private:
 
 	std::size_t process_batch();
 	void answer(const nfring_rx_desc &d, nfring_verdict &v);
+	void apply(const rule_action &a, nfring_verdict &v);
 	void handle_completions(bool &stop);
 	void kick();
 	void reload_if_changed();
@@ -89,6 +95,7 @@ private:
 	std::unique_ptr<uring> ring_;
 	int event_fd_ = -1;
 	std::shared_ptr<const ruleset> rules_;
+	std::vector<std::unique_ptr<filter>> filters_;
 	std::uint64_t generation_ = 0;
 	flow_table flows_;
 	worker_counters c_;
