@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <netinet/in.h>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
