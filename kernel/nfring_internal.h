@@ -59,7 +59,7 @@ struct nfring_counters {
 	/* Under nfring_queue.lock (enqueue path, flushes). */
 	u64 enqueued, ring_full, fail_open, wakeups, flushed, unsupported;
 	u64 in_flight;
-	/* Written only by the reinject work, which never runs twice at once. */
+	/* Written only under drain_lock (verdict side). */
 	u64 accepted, dropped, repeated, marked, mangled, invalid;
 	u64 mangle_failed;
 	atomic64_t kicks;
@@ -101,7 +101,11 @@ struct nfring_queue {
 	u32			*free_stack;
 	u32			nr_free;
 
-	/* Verdict side: only the reinject work touches these. */
+	/*
+	 * Verdict side, under drain_lock: drained in the worker's kick
+	 * syscall, or by reinject_work when a drain ran out of budget.
+	 */
+	struct mutex		drain_lock;
 	struct work_struct	reinject_work;
 	u32			vr_cons;
 

@@ -426,16 +426,16 @@ static void nfring_apply_batch(struct nfring_queue *q, u32 n)
 }
 
 /*
- * Drains the verdict ring.  Process context; at most one instance per
- * queue runs at a time (a work item is never run concurrently with itself).
+ * Drains the verdict ring.  Process context, under drain_lock: from the
+ * worker's kick, or from the work item when a drain ran out of budget.
  * Per verdict: one 24-byte read of shared memory, one spinlock round trip
  * to detach the entry, nf_reinject; frames go back in one lock per batch.
  */
-static void nfring_reinject_work(struct work_struct *work)
+static void nfring_drain_verdicts(struct nfring_queue *q)
 {
-	struct nfring_queue *q = container_of(work, struct nfring_queue,
-					      reinject_work);
 	unsigned int done = 0;
+
+	lockdep_assert_held(&q->drain_lock);
 
 	/* Awake: userspace need not kick while we run (K2 reads this). */
 	WRITE_ONCE(q->kpage->flags, 0);
@@ -487,10 +487,32 @@ next:
 	}
 }
 
+static void nfring_reinject_work(struct work_struct *work)
+{
+	struct nfring_queue *q = container_of(work, struct nfring_queue,
+					      reinject_work);
+
+	mutex_lock(&q->drain_lock);
+	nfring_drain_verdicts(q);
+	mutex_unlock(&q->drain_lock);
+}
+
+/*
+ * A kick from the worker (ioctl or write, process context).  The verdicts
+ * are applied right here, in the worker's own syscall: no kworker wake-up
+ * and context switch per batch, which is what NFQUEUE's sendmsg path costs
+ * too.  If a drain is already running (the work item after a budget
+ * break), it will see the new verdicts; the work is queued to be sure.
+ */
 void nfring_queue_kick(struct nfring_queue *q)
 {
 	atomic64_inc(&q->c.kicks);
-	queue_work(nfring_wq, &q->reinject_work);
+	if (mutex_trylock(&q->drain_lock)) {
+		nfring_drain_verdicts(q);
+		mutex_unlock(&q->drain_lock);
+	} else {
+		queue_work(nfring_wq, &q->reinject_work);
+	}
 }
 
 /*
@@ -659,6 +681,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->wait);
 	INIT_WORK(&q->reinject_work, nfring_reinject_work);
+	mutex_init(&q->drain_lock);
 	atomic64_set(&q->c.kicks, 0);
 
 	err = nfring_queue_alloc_mem(q);
