@@ -56,9 +56,10 @@ std::string lowered(std::string_view s)
 // are refused because no resolver would accept them.
 std::optional<std::string> host_name(std::string_view s)
 {
-	if (s.ends_with('.'))
+		if (s.ends_with('.'))
 		s.remove_suffix(1);
-	if (s.empty() || s.size() > max_name)
+	// Only one trailing dot is the root; "a.." has an empty label.
+	if (s.empty() || s.size() > max_name || s.ends_with('.'))
 		return std::nullopt;
 	char prev = '.'; // so that a leading dot counts as an empty label
 	for (char c : s) {
