@@ -19,7 +19,7 @@ help:
 	@echo "make            build nfring.ko and the userspace programs"
 	@echo "make check      install deps, build, run unit and VM tests (the test command)"
 	@echo "make demo       boot the test VM and show nfring working (see README)"
-	@echo "make bench      microbenchmarks (the VM benchmark vs NFQUEUE is not written yet)"
+	@echo "make bench      microbenchmarks, then nfring vs NFQUEUE in the VM"
 	@echo "                (nfringctl status shows live counters; see README)"
 	@echo "make vm-shell   interactive shell in the test VM (nfring.ko inside)"
 	@echo "make load       load nfring.ko on this host (needs module support)"
@@ -57,13 +57,9 @@ check:
 demo:
 	scripts/demo.sh
 
-# Microbenchmarks now; the VM benchmark against NFQUEUE is not written yet.
-bench: userspace
-	$(BUILD)/bench/nfring_micro_bench --benchmark_out=$(BUILD)/bench/micro.json \
-		--benchmark_out_format=json
-	@echo
-	@echo "make bench: microbenchmarks above (JSON in $(BUILD)/bench/micro.json)."
-	@echo "make bench: the VM benchmark of nfring against NFQUEUE is not implemented yet."
+# Microbenchmarks, then nfring vs NFQUEUE in one VM boot (bench/results/).
+bench: all
+	scripts/bench.sh
 
 vm-shell: vm-image
 	tests/vm/run-vm.sh --shell $(VM_IMAGE)

@@ -8,7 +8,7 @@ set -euo pipefail
 
 PACKAGES=(
 		# toolchain and build; clang and its runtime for the libFuzzer build
-	build-essential cmake pkg-config git clang libclang-rt-14-dev
+	build-essential cmake pkg-config git clang libclang-rt-14-dev python3
 	# the module: kbuild against the headers, and the matching image that the
 	# test VM boots (both metapackages track the same Debian 6.1 ABI)
 	linux-headers-amd64 linux-image-amd64 kmod

@@ -6,7 +6,8 @@
 //   nfring-nfq-consumer --queue N [--batch 32] [--seconds S]
 //
 // On exit (SIGTERM or after S seconds) it prints
-// "packets N recv_calls R verdict_calls V" -- its syscalls on the hot path.
+// "packets N recv_calls R verdict_calls V poll_calls P syscalls S" -- its
+// syscalls on the hot path.
 extern "C" {
 #include <libnetfilter_queue/libnetfilter_queue.h>
 }
@@ -37,7 +38,7 @@ struct state {
 	unsigned batch = 1;
 	unsigned pending = 0;
 	std::uint32_t last_id = 0;
-	long packets = 0, recv_calls = 0, verdict_calls = 0;
+	long packets = 0, recv_calls = 0, verdict_calls = 0, poll_calls = 0;
 	unsigned char copy[65536];
 	unsigned long checksum = 0;
 };
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 		pollfd p{fd, POLLIN, 0};
 		// The flush timer: stragglers of a batch wait at most 1 ms.
 		const int r = poll(&p, 1, s.pending ? 1 : 100);
+		s.poll_calls++;
 		if (r == 0) {
 			flush(s);
 			continue;
@@ -140,8 +142,10 @@ int main(int argc, char **argv)
 			nfq_handle_packet(h, buf, static_cast<int>(n));
 	}
 	flush(s);
-	std::printf("packets %ld recv_calls %ld verdict_calls %ld\n", s.packets,
-	            s.recv_calls, s.verdict_calls);
+	std::printf("packets %ld recv_calls %ld verdict_calls %ld poll_calls %ld "
+	            "syscalls %ld\n",
+	            s.packets, s.recv_calls, s.verdict_calls, s.poll_calls,
+	            s.recv_calls + s.verdict_calls + s.poll_calls);
 	nfq_destroy_queue(s.qh);
 	nfq_close(h);
 	return 0;

@@ -78,6 +78,8 @@ depmod -b "$root" "$kver"
 install -m 0755 "$here/init" "$root/init"
 cp "$here/lib.sh" "$root/tests/"
 cp "$here"/cases/*.sh "$root/tests/"
+# The benchmark's guest script runs like a case (nfringvm_case=bench).
+cp "$here"/../../bench/vm/*.sh "$root/tests/"
 mkdir -p "$root/examples"
 cp "$here"/../../examples/*.rules "$root/examples/"
 echo "root:x:0:0:root:/root:/bin/bash" > "$root/etc/passwd"

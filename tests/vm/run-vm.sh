@@ -12,6 +12,10 @@
 #   NFRING_KVER     kernel version (default: scripts/kver.sh)
 #   NFRING_ACCEL    kvm or tcg, skipping the probe
 #   NFRING_VM_TIMEOUT  seconds the whole run may take (default 300)
+#   NFRING_VM_APPEND   extra kernel command line words, e.g. " X=1" (they
+#                      become environment variables of the case)
+#   NFRING_VM_OUT      folder that receives the files the case left in
+#                      /results inside the guest
 #   NFRING_VM_TIMINGS  file to which "CASE ACCEL BOOT_S CASE_S" is appended
 #   NFRING_VM_VERBOSE=1  stream the guest console instead of showing it only
 #                        on failure
@@ -64,6 +68,9 @@ trap 'exit 130' INT TERM
 
 append="console=ttyS0,115200 tsc=reliable panic=-1 oops=panic loglevel=4"
 [ "$mode" = shell ] && append+=" nfringvm_shell=1" || append+=" nfringvm_case=$case_name"
+# Extra NAME=value words reach the guest's /init (and the case) as
+# environment variables: the kernel passes unknown parameters on.
+append+="${NFRING_VM_APPEND:-}"
 
 qemu_args() {
 	local accel=$1
@@ -173,6 +180,12 @@ if ! grep -q '^NFRING-RC=' "$work/report.txt"; then
 	exit 1
 fi
 rc=$(sed -n 's/^NFRING-RC=//p' "$work/report.txt")
+if [ -n "${NFRING_VM_OUT:-}" ] && grep -q '^NFRING-RESULTS-BEGIN$' "$work/report.txt"; then
+	mkdir -p "$NFRING_VM_OUT"
+	sed -n '/^NFRING-RESULTS-BEGIN$/,/^NFRING-RESULTS-END$/p' "$work/report.txt" |
+		sed '1d;$d' | base64 -d | tar -C "$NFRING_VM_OUT" -xf -
+	echo "vm: results saved in $NFRING_VM_OUT"
+fi
 taint=$(sed -n 's/^NFRING-TAINT=//p' "$work/report.txt")
 sed -n '/^NFRING-DMESG-BEGIN$/,/^NFRING-DMESG-END$/p' "$work/report.txt" |
 	sed '1d;$d' > "$work/dmesg"

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Print bench/results/latest.json as tables, with the ratios the
+benchmark issue sets as targets (measured in one VM boot)."""
+import json
+import sys
+
+path = sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json"
+with open(path) as f:
+    r = json.load(f)
+
+print(f"kernel {r['kernel']}, accel {r['accel']}, {r['vcpus']} vCPUs, "
+      f"{r['runs']} runs of {r['seconds_per_run']} s per point (median shown)")
+print()
+hdr = (f"{'mode':<16} {'size':>5} {'sent pps':>9} {'deliv pps':>9} "
+       f"{'min':>7} {'max':>7} {'cpu us/pkt':>10} {'usr':>6} {'sys':>6} "
+       f"{'sirq':>6} {'sysc/pkt':>8} {'ctx/pkt':>7} {'q drops':>8}")
+print(hdr)
+print("-" * len(hdr))
+tp = {(t["mode"], t["size"]): t for t in r["throughput"]}
+for t in r["throughput"]:
+    print(f"{t['mode']:<16} {t['size']:>5} {t['sent_pps']:>9} "
+          f"{t['delivered_pps']:>9} {t['delivered_pps_min']:>7} "
+          f"{t['delivered_pps_max']:>7} {t['cpu_us_per_pkt']:>10.1f} "
+          f"{t['cpu_user_us']:>6.1f} {t['cpu_sys_us']:>6.1f} "
+          f"{t['cpu_softirq_us']:>6.1f} {t['syscalls_per_pkt']:>8.3f} "
+          f"{t['ctxsw_per_pkt']:>7.3f} {t['queue_drops']:>8}")
+print()
+print(f"{'latency (UDP ping-pong)':<24} {'samples':>7} {'p50 us':>8} "
+      f"{'p90 us':>8} {'p99 us':>8} {'p99.9 us':>9}")
+lat = {l["mode"]: l for l in r["latency"]}
+for l in r["latency"]:
+    print(f"{l['mode']:<24} {l['samples']:>7} {l['p50_us']:>8.0f} "
+          f"{l['p90_us']:>8.0f} {l['p99_us']:>8.0f} {l['p999_us']:>9.0f}")
+
+print()
+print("targets (ratios within this run):")
+
+
+def check(name, value, op, limit):
+    ok = value >= limit if op == ">=" else value <= limit
+    print(f"  {'met ' if ok else 'MISS'} {name}: {value:.2f} (target {op} {limit})")
+
+
+for size in (64, 1500):
+    nq = tp.get(("noqueue", size))
+    nr = tp.get(("nfring", size))
+    nfq = tp.get(("nfqueue", size))
+    if not (nq and nr and nfq):
+        continue
+    check(f"{size} B delivered pps, nfring / no queue",
+          nr["delivered_pps"] / nq["delivered_pps"], ">=", 0.95)
+    check(f"{size} B delivered pps, nfring / NFQUEUE per-packet",
+          nr["delivered_pps"] / nfq["delivered_pps"], ">=", 4)
+    check(f"{size} B CPU per packet, nfring / no queue",
+          nr["cpu_us_per_pkt"] / nq["cpu_us_per_pkt"], "<=", 1.25)
+    check(f"{size} B worker syscalls per packet",
+          nr["syscalls_per_pkt"], "<=", 0.01)
+if "noqueue" in lat and "nfring" in lat and "nfqueue" in lat:
+    check("idle RTT p50, nfring / no queue",
+          lat["nfring"]["p50_us"] / lat["noqueue"]["p50_us"], "<=", 1.3)
+    check("idle RTT p99, nfring / NFQUEUE",
+          lat["nfring"]["p99_us"] / lat["nfqueue"]["p99_us"], "<=", 1.0)
+print("  (not measured yet: the generator-not-bottleneck workload with "
+      "pktgen, TCP bulk with iperf3)")
