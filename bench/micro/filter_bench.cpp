@@ -9,61 +9,15 @@
 #include <string>
 #include <unistd.h>
 
-#include "packet_builder.hpp"
+#include "messages.hpp"
 #include "nfring/flow_table.hpp"
 #include "nfring/queue.hpp"
 #include "nfring/rules.hpp"
 #include "nfring/shm_peer.hpp"
+#include "packet_builder.hpp"
 
 namespace
 {
-
-std::string client_hello(const std::string &sni)
-{
-	auto be16 = [](std::string &s, std::size_t v) {
-		s += static_cast<char>(v >> 8);
-		s += static_cast<char>(v & 0xff);
-	};
-	std::string sn;
-	be16(sn, sni.size() + 3);
-	sn += '\0';
-	be16(sn, sni.size());
-	sn += sni;
-	std::string ext;
-	be16(ext, 0x0a0a);
-	be16(ext, 0);
-	be16(ext, 0);
-	be16(ext, sn.size());
-	ext += sn;
-	std::string body = "\x03\x03" + std::string(32, 'r') + '\0';
-	be16(body, 2);
-	body += "\x13\x01";
-	body += std::string("\x01\x00", 2);
-	be16(body, ext.size());
-	body += ext;
-	std::string hs = "\x01";
-	hs += '\0';
-	be16(hs, body.size());
-	hs += body;
-	std::string rec = "\x16\x03\x01";
-	be16(rec, hs.size());
-	return rec + hs;
-}
-
-std::string dns_query(const std::string &name)
-{
-	std::string q("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
-	std::size_t start = 0;
-	while (start < name.size()) {
-		auto dot = name.find('.', start);
-		if (dot == std::string::npos)
-			dot = name.size();
-		q += static_cast<char>(dot - start);
-		q += name.substr(start, dot - start);
-		start = dot + 1;
-	}
-	return q + std::string("\x00\x00\x01\x00\x01", 5);
-}
 
 // One rule plus the default, matched against one packet.
 void run_match(benchmark::State &state, const char *rule,
@@ -91,7 +45,7 @@ void BM_match_tls_sni(benchmark::State &s)
 {
 	run_match(s, "drop tls.sni *.blocked.example",
 	          test::ipv4(IPPROTO_TCP, "10.0.0.1", 4000, "10.0.0.2", 443,
-	                     client_hello("www.blocked.example")));
+	                     nfring_test::client_hello("www.blocked.example")));
 }
 void BM_match_http_host(benchmark::State &s)
 {
@@ -104,7 +58,7 @@ void BM_match_dns_qname(benchmark::State &s)
 {
 	run_match(s, "drop dns.qname ads.example.com",
 	          test::ipv4(IPPROTO_UDP, "10.0.0.1", 4000, "10.0.0.2", 53,
-	                     dns_query("ads.example.com")));
+	                     nfring_test::dns_query("ads.example.com")));
 }
 void BM_parse_packet(benchmark::State &state)
 {

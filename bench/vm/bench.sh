@@ -138,32 +138,28 @@ box_rules_for_ping() {
 
 : > /tmp/runs
 : > /tmp/lat
+# matrix MODE...: every size and run of each mode, then its latency.
+matrix() {
+	local mode size r
+	for mode in "$@"; do
+		for size in $SIZES; do
+			for r in $(seq "$RUNS"); do
+				progress "$mode" "$size" "$r"
+				one_run "$mode" "$size"
+			done
+		done
+		echo "[lat] $mode: $LAT_SAMPLES round trips"
+		latency "$mode"
+	done
+	ip netns exec box nft flush ruleset
+}
+
 topo_up
 modprobe nfring
-for mode in noqueue nfring nfring_busypoll; do
-	for size in $SIZES; do
-		for r in $(seq "$RUNS"); do
-			progress "$mode" "$size" "$r"
-			one_run "$mode" "$size"
-		done
-	done
-	echo "[lat] $mode: $LAT_SAMPLES round trips"
-	latency "$mode"
-done
-ip netns exec box nft flush ruleset
+matrix noqueue nfring nfring_busypoll
 rmmod nfring
 modprobe nfnetlink_queue
-for mode in nfqueue nfqueue_batch; do
-	for size in $SIZES; do
-		for r in $(seq "$RUNS"); do
-			progress "$mode" "$size" "$r"
-			one_run "$mode" "$size"
-		done
-	done
-	echo "[lat] $mode: $LAT_SAMPLES round trips"
-	latency "$mode"
-done
-ip netns exec box nft flush ruleset
+matrix nfqueue nfqueue_batch
 rmmod nfnetlink_queue
 
 # Median run (by delivered pps) of each mode and size, with min and max.

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "messages.hpp"
+
 namespace
 {
 
@@ -36,53 +38,6 @@ int usage()
 	                     "       nfring-tcp http|tls|raw ADDR PORT ARG "
 	                     "[--timeout-ms N]\n");
 	return 2;
-}
-
-void put16(std::string &s, std::size_t v)
-{
-	s += static_cast<char>((v >> 8) & 0xff);
-	s += static_cast<char>(v & 0xff);
-}
-
-// A ClientHello as browsers send it, reduced to what SNI parsing needs:
-// session id, cipher suites, compression, a GREASE extension, then
-// server_name, then supported_versions.
-std::string client_hello(const std::string &sni)
-{
-	std::string ext;
-	put16(ext, 0x0a0a); // GREASE
-	put16(ext, 0);
-	std::string sn;
-	put16(sn, sni.size() + 3); // server name list
-	sn += '\0';                // host_name
-	put16(sn, sni.size());
-	sn += sni;
-	put16(ext, 0x0000);
-	put16(ext, sn.size());
-	ext += sn;
-	put16(ext, 0x002b); // supported_versions: TLS 1.3
-	put16(ext, 3);
-	ext += std::string("\x02\x03\x04", 3);
-
-	std::string body;
-	body += "\x03\x03";              // legacy version
-	body += std::string(32, '\x5a'); // random
-	body += '\x20';                  // session id
-	body += std::string(32, '\x11');
-	put16(body, 4); // cipher suites
-	body += std::string("\x13\x01\x13\x02", 4);
-	body += std::string("\x01\x00", 2); // compression: null
-	put16(body, ext.size());
-	body += ext;
-
-	std::string hs;
-	hs += '\x01'; // ClientHello
-	hs += '\0';
-	put16(hs, body.size());
-	hs += body;
-	std::string rec = "\x16\x03\x01";
-	put16(rec, hs.size());
-	return rec + hs;
 }
 
 int serve(int port)
@@ -141,10 +96,9 @@ int client(const char *kind, const char *addr, int port, const std::string &arg,
 {
 	std::string msg;
 	if (!std::strcmp(kind, "http"))
-		msg = "GET / HTTP/1.1\r\nHost: " + arg +
-		      "\r\nUser-Agent: nfring-tcp\r\nAccept: */*\r\n\r\n";
+		msg = nfring_test::http_request(arg);
 	else if (!std::strcmp(kind, "tls"))
-		msg = client_hello(arg);
+		msg = nfring_test::client_hello(arg);
 	else
 		msg = arg;
 

@@ -22,6 +22,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "messages.hpp"
+
 namespace
 {
 
@@ -47,23 +49,6 @@ long number(const char *s, const char *what)
 	return v;
 }
 
-// A standard query (RD set) for an A record of name.
-std::string dns_query(const std::string &name)
-{
-	std::string q("\x4e\x46\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
-	std::size_t start = 0;
-	while (start < name.size()) {
-		std::size_t dot = name.find('.', start);
-		if (dot == std::string::npos)
-			dot = name.size();
-		q += static_cast<char>(dot - start);
-		q += name.substr(start, dot - start);
-		start = dot + 1;
-	}
-	q += std::string("\x00\x00\x01\x00\x01", 5);
-	return q;
-}
-
 int do_send(int argc, char **argv)
 {
 	if (argc < 5)
@@ -75,7 +60,7 @@ int do_send(int argc, char **argv)
 		if (!std::strcmp(argv[i], "--interval-us") && i + 1 < argc)
 			interval_us = number(argv[++i], "interval");
 		else if (!std::strcmp(argv[i], "--dns") && i + 1 < argc) {
-			payload = dns_query(argv[++i]);
+			payload = nfring_test::dns_query(argv[++i]);
 			dns = true;
 		} else
 			payload = argv[i];

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <string>
 
+#include "messages.hpp"
 #include "nfring/rules.hpp"
 #include "packet_builder.hpp"
 
@@ -31,22 +32,6 @@ std::size_t which(const nfring::ruleset &rs, const std::vector<std::byte> &b)
 	const auto p = nfring::parse_packet(b);
 	EXPECT_TRUE(p);
 	return rs.match(*p);
-}
-
-std::string dns_query(const std::string &name)
-{
-	std::string q("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
-	std::size_t start = 0;
-	while (start <= name.size()) {
-		auto dot = name.find('.', start);
-		if (dot == std::string::npos)
-			dot = name.size();
-		q += static_cast<char>(dot - start);
-		q += name.substr(start, dot - start);
-		start = dot + 1;
-	}
-	q += std::string("\x00\x00\x01\x00\x01", 5);
-	return q;
 }
 
 } // namespace
@@ -192,10 +177,12 @@ TEST(RulesMatch, HttpHostExactAndWildcard)
 TEST(RulesMatch, DnsQnameOnlyOnUdp)
 {
 	const auto rs = parse("drop dns.qname ads.example.com\naccept\n");
-	EXPECT_EQ(which(rs, test::ipv4(IPPROTO_UDP, "1.1.1.1", 5000, "2.2.2.2",
-	                               53, dns_query("ads.example.com"))),
+	EXPECT_EQ(which(rs,
+	                test::ipv4(IPPROTO_UDP, "1.1.1.1", 5000, "2.2.2.2", 53,
+	                           nfring_test::dns_query("ads.example.com"))),
 	          0u);
-	EXPECT_EQ(which(rs, test::ipv4(IPPROTO_UDP, "1.1.1.1", 5000, "2.2.2.2",
-	                               53, dns_query("www.example.com"))),
+	EXPECT_EQ(which(rs,
+	                test::ipv4(IPPROTO_UDP, "1.1.1.1", 5000, "2.2.2.2", 53,
+	                           nfring_test::dns_query("www.example.com"))),
 	          1u);
 }
