@@ -49,7 +49,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "run-vm: qemu-system-x86_64 m
 
 # The probe's verdict is a property of this host and its kernel, not of the
 # checkout, so it lives in the user's cache and survives 'make clean'.
-cache_dir=${XDG_CACHE_HOME:-$HOME/.cache}/nfring
+cache_dir=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/nfring
 accel_cache=$cache_dir/accel-$(uname -r)-$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')
 
 work=$(mktemp -d)
