@@ -131,7 +131,7 @@ if [ -z "$accel" ]; then
 		if wait_booted; then
 			accel=kvm
 		else
-			echo "vm: KVM guest did not reach /init within ${boot_watchdog_s}s ($(tail -n1 "$work/qemu.out" 2>/dev/null)); using TCG from now on"
+			echo "vm: KVM guest failed or did not reach /init within ${boot_watchdog_s}s ($(tail -n1 "$work/qemu.out" 2>/dev/null)); using TCG from now on"
 			stop_qemu
 		fi
 	fi
