@@ -24,3 +24,4 @@ NFRING_VM_APPEND="$append" NFRING_VM_OUT=bench/results NFRING_VM_TIMEOUT=1800 \
 	NFRING_VM_VERBOSE=1 tests/vm/run-vm.sh build/vm/initramfs.cpio.gz bench
 echo
 python3 bench/report.py bench/results/latest.json | tee bench/results/summary.txt
+bench/plot.sh bench/results/latest.json

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Plots bench/results/latest.json with gnuplot: delivered packets/s and CPU
+# per packet by mode and size, and the latency percentiles by mode.
+# Writes bench/results/throughput.{png,svg} and latency.{png,svg}.
+set -euo pipefail
+json=${1:-bench/results/latest.json}
+out=$(dirname "$json")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+python3 - "$json" "$tmp" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+modes = []
+for t in r["throughput"]:
+    if t["mode"] not in modes:
+        modes.append(t["mode"])
+tp = {(t["mode"], t["size"]): t for t in r["throughput"]}
+with open(sys.argv[2] + "/tp.dat", "w") as f:
+    for m in modes:
+        a, b = tp.get((m, 64), {}), tp.get((m, 1500), {})
+        f.write(f"{m} {a.get('delivered_pps', 0)} {b.get('delivered_pps', 0)} "
+                f"{a.get('cpu_us_per_pkt', 0)} {b.get('cpu_us_per_pkt', 0)}\n")
+with open(sys.argv[2] + "/lat.dat", "w") as f:
+    for l in r["latency"]:
+        f.write(f"{l['mode']} {l['p50_us']} {l['p90_us']} {l['p99_us']} {l['p999_us']}\n")
+with open(sys.argv[2] + "/title", "w") as f:
+    f.write(f"kernel {r['kernel']}, {r['accel']}, {r['vcpus']} vCPUs, median of {r['runs']} runs")
+PY
+
+title=$(cat "$tmp/title")
+for fmt in png svg; do
+	if [ "$fmt" = png ]; then term="pngcairo size 1100,420"; else term="svg size 1100,420"; fi
+	gnuplot <<GP
+set terminal $term noenhanced
+set output "$out/throughput.$fmt"
+set multiplot layout 1,2 title "nfring vs NFQUEUE: UDP through the FORWARD hook ($title)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top right
+set xtics rotate by -20
+set grid ytics
+set ylabel "delivered packets/s"
+set title "throughput"
+plot "$tmp/tp.dat" using 2:xtic(1) title "64 B", "" using 3 title "1500 B"
+set ylabel "CPU µs per delivered packet (all vCPUs)"
+set title "CPU per packet"
+set logscale y
+plot "$tmp/tp.dat" using 4:xtic(1) title "64 B", "" using 5 title "1500 B"
+unset multiplot
+GP
+	gnuplot <<GP
+set terminal $term noenhanced
+set output "$out/latency.$fmt"
+set key outside right top
+set title "UDP ping-pong round trip at idle ($title)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set grid ytics
+set ylabel "µs"
+set xtics rotate by -20
+plot "$tmp/lat.dat" using 2:xtic(1) title "p50", "" using 3 title "p90", \
+     "" using 4 title "p99", "" using 5 title "p99.9"
+GP
+done
+echo "plots: $out/throughput.png $out/latency.png (and .svg)"
