@@ -28,7 +28,10 @@ bool is_lower_alnum(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
 }
 
-bool is_hex_lower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool is_hex_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
 // Dotted, lowercased, at most 253 characters, no empty label.
 template <class Allowed> bool is_dotted(std::string_view s, Allowed allowed)
@@ -96,7 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	std::span in(reinterpret_cast<const std::byte *>(data), size);
 	// Varies with the input so that over a run every cut point is tried.
-	std::size_t cut = size ? (data[0] * 257u + data[size - 1]) % (size + 1) : 0;
+	std::size_t cut =
+	        size ? (data[0] * 257u + data[size - 1]) % (size + 1) : 0;
 	check(nfring::l7::http_host, is_http_host, in, cut);
 	check(nfring::l7::tls_sni, is_host_name, in, cut);
 	check(nfring::l7::dns_qname, is_qname, in, cut);

@@ -56,7 +56,7 @@ std::string lowered(std::string_view s)
 // are refused because no resolver would accept them.
 std::optional<std::string> host_name(std::string_view s)
 {
-		if (s.ends_with('.'))
+	if (s.ends_with('.'))
 		s.remove_suffix(1);
 	// Only one trailing dot is the root; "a.." has an empty label.
 	if (s.empty() || s.size() > max_name || s.ends_with('.'))
