@@ -96,9 +96,12 @@
 #define NFRING_FEAT_RINGS		(1ULL << 1)
 /* NFRING_VF_SET_MARK and NFRING_VF_MANGLE verdict flags. */
 #define NFRING_FEAT_MARK_MANGLE		(1ULL << 2)
+/* nfring_user_page.wake_batch and .wake_usecs are honoured. */
+#define NFRING_FEAT_WAKE_COALESCE	(1ULL << 3)
 #define NFRING_FEAT_ALL			(NFRING_FEAT_QUEUE_HANDLER | \
 					 NFRING_FEAT_RINGS | \
-					 NFRING_FEAT_MARK_MANGLE)
+					 NFRING_FEAT_MARK_MANGLE | \
+					 NFRING_FEAT_WAKE_COALESCE)
 
 /*
  * NFRING_IOC_INFO: what this module speaks.  Userspace sets .size to
@@ -184,8 +187,21 @@ struct nfring_user_page {
 	__u8  pad0[56];
 	__u32 vr_producer;	/* (E) */
 	__u32 flags;		/* NFRING_UF_* (W1) */
-	__u8  pad1[56];
+	/*
+	 * Wake coalescing (NFRING_FEAT_WAKE_COALESCE), like a NIC's
+	 * interrupt moderation: while NFRING_UF_NEED_WAKEUP is set, the
+	 * kernel wakes the worker once wake_batch packets wait on the RX
+	 * ring, or wake_usecs after the first of them arrived, whichever
+	 * comes first.  wake_batch <= 1 or wake_usecs == 0: wake at once.
+	 * Hints, read when a packet arrives: the kernel clamps wake_batch
+	 * to half the ring and wake_usecs to NFRING_MAX_WAKE_USECS.
+	 */
+	__u32 wake_batch;
+	__u32 wake_usecs;
+	__u8  pad1[48];
 };
+
+#define NFRING_MAX_WAKE_USECS	10000
 
 /* The worker is about to sleep: wake its poll when packets arrive. */
 #define NFRING_UF_NEED_WAKEUP	(1U << 0)

@@ -6,6 +6,7 @@
 #ifndef _NFRING_INTERNAL_H
 #define _NFRING_INTERNAL_H
 
+#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -110,6 +111,9 @@ struct nfring_queue {
 	u32			vr_cons;
 
 	wait_queue_head_t	wait;		/* poll() on the device */
+	/* Wakes a coalescing worker wake_usecs after the first packet. */
+	struct hrtimer		wake_timer;
+	atomic64_t		timer_wakeups;
 	struct nfring_counters	c;
 };
 

@@ -160,6 +160,48 @@ static void nfring_fill_desc(struct nfring_queue *q, struct nfring_rx_desc *d,
 }
 
 /*
+ * Called under q->lock after a packet was published: wake the worker now,
+ * or leave it to the wake timer (see nfring_user_page.wake_batch).  The
+ * hints are read once and clamped; a bad value can only delay this
+ * worker's own wake-up, by at most NFRING_MAX_WAKE_USECS.
+ */
+static bool nfring_should_wake(struct nfring_queue *q)
+{
+	struct nfring_user_page *up = q->upage;
+	u32 batch, usecs, pending;
+
+	if (!(READ_ONCE(up->flags) & NFRING_UF_NEED_WAKEUP))
+		return false;
+	batch = min(READ_ONCE(up->wake_batch), q->entries / 2);
+	usecs = min_t(u32, READ_ONCE(up->wake_usecs), NFRING_MAX_WAKE_USECS);
+	if (batch <= 1 || !usecs)
+		return true;
+	/* A garbage consumer index only makes this large: wake. */
+	pending = q->rx_prod - READ_ONCE(up->rx_consumer);
+	if (pending >= batch) {
+		hrtimer_try_to_cancel(&q->wake_timer);
+		return true;
+	}
+	if (!hrtimer_is_queued(&q->wake_timer))
+		hrtimer_start(&q->wake_timer, ns_to_ktime((u64)usecs * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL);
+	return false;
+}
+
+/* Hard-irq context: wake_up only, no locks of ours. */
+static enum hrtimer_restart nfring_wake_timer_fn(struct hrtimer *t)
+{
+	struct nfring_queue *q = container_of(t, struct nfring_queue,
+					      wake_timer);
+
+	if (READ_ONCE(q->upage->flags) & NFRING_UF_NEED_WAKEUP) {
+		atomic64_inc(&q->timer_wakeups);
+		wake_up_interruptible_poll(&q->wait, EPOLLIN | EPOLLRDNORM);
+	}
+	return HRTIMER_NORESTART;
+}
+
+/*
  * netfilter's outfn.  Softirq or process context with rcu_read_lock held;
  * never sleeps, never allocates.  Returning an error makes nf_queue free
  * the entry: -ESRCH accepts with the rule's bypass flag, anything else
@@ -238,7 +280,7 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 
 	/* (W2) pairs with (W1): index store before the flag load. */
 	smp_mb();
-	wake = READ_ONCE(q->upage->flags) & NFRING_UF_NEED_WAKEUP;
+	wake = nfring_should_wake(q);
 	if (wake)
 		q->c.wakeups++;
 	spin_unlock_bh(&q->lock);
@@ -681,6 +723,9 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->wait);
 	INIT_WORK(&q->reinject_work, nfring_reinject_work);
+	hrtimer_init(&q->wake_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	q->wake_timer.function = nfring_wake_timer_fn;
+	atomic64_set(&q->timer_wakeups, 0);
 	mutex_init(&q->drain_lock);
 	atomic64_set(&q->c.kicks, 0);
 
@@ -734,6 +779,7 @@ void nfring_queue_unbind(struct nfring_queue *q)
 
 	/* After this no outfn, hook_drop or dev_down can still see q. */
 	synchronize_rcu();
+	hrtimer_cancel(&q->wake_timer);
 	cancel_work_sync(&q->reinject_work);
 
 	/*
@@ -835,7 +881,7 @@ void nfring_queue_stats(struct nfring_queue *q, struct nfring_stats *st)
 	st->enqueued = q->c.enqueued;
 	st->ring_full = q->c.ring_full;
 	st->fail_open = q->c.fail_open;
-	st->wakeups = q->c.wakeups;
+	st->wakeups = q->c.wakeups + atomic64_read(&q->timer_wakeups);
 	st->flushed = q->c.flushed;
 	st->unsupported = q->c.unsupported;
 	st->in_flight = q->c.in_flight;

@@ -50,6 +50,8 @@ struct options {
 	long garbage_after = -1;
 	long idle_exit_ms = -1;
 	std::string ready_file;
+	// Written raw into the user page (hostile values included).
+	std::uint32_t wake_batch = 0, wake_usecs = 0;
 };
 
 [[noreturn]] void usage(int rc)
@@ -75,7 +77,9 @@ struct options {
 	        "rings,\n"
 	        "                      then recover and answer normally\n"
 	        "  --idle-exit MS      exit after MS ms without packets\n"
-	        "  --ready FILE        create FILE once bound\n");
+	        "  --ready FILE        create FILE once bound\n"
+	        "  --wake-batch N      wake coalescing hints, written as given\n"
+	        "  --wake-usecs N      (see nfring_user_page; default 0: off)\n");
 	std::exit(rc);
 }
 
@@ -184,6 +188,12 @@ options parse(int argc, char **argv)
 		else if (a == "--garbage-after")
 			o.garbage_after =
 			        arg_number("--garbage-after", val(), 1L << 20);
+		else if (a == "--wake-batch")
+			o.wake_batch = static_cast<std::uint32_t>(
+			        arg_number("--wake-batch", val(), 0xffffffffL));
+		else if (a == "--wake-usecs")
+			o.wake_usecs = static_cast<std::uint32_t>(
+			        arg_number("--wake-usecs", val(), 0xffffffffL));
 		else if (a == "--idle-exit")
 			o.idle_exit_ms =
 			        arg_number("--idle-exit", val(), 1L << 30);
@@ -270,7 +280,10 @@ std::uint32_t mangle_udp(std::uint8_t *pkt, std::uint32_t len,
 class peer
 {
 public:
-	explicit peer(const options &o) : o_(o), q_(o.bind), rng_(12345) {}
+	explicit peer(const options &o) : o_(o), q_(o.bind), rng_(12345)
+	{
+		q_.set_wake_coalescing(o.wake_batch, o.wake_usecs);
+	}
 
 	int run();
 

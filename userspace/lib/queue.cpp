@@ -202,6 +202,15 @@ bool queue::kernel_wants_kick() const
 	       NFRING_KF_NEED_KICK;
 }
 
+void queue::set_wake_coalescing(std::uint32_t batch, std::uint32_t usecs)
+{
+	// Hints the kernel reads after (W1)'s fence in prepare_sleep.
+	std::atomic_ref<std::uint32_t>(upage_->wake_batch)
+	        .store(batch, std::memory_order_relaxed);
+	std::atomic_ref<std::uint32_t>(upage_->wake_usecs)
+	        .store(usecs, std::memory_order_relaxed);
+}
+
 bool queue::prepare_sleep()
 {
 	std::atomic_ref<std::uint32_t> flags(upage_->flags);

@@ -159,6 +159,8 @@ queue_worker::queue_worker(queue &&q, const worker_options &opts,
 		throw std::system_error(errno, std::generic_category(),
 		                        "eventfd");
 	reload_if_changed();
+	skip_cqe_ = ring_->ring.features & IORING_FEAT_CQE_SKIP;
+	kick_every_ = std::max<std::uint32_t>(q_.layout().ring_entries / 4, 1);
 
 	// Arm the three standing requests.
 	io_uring_sqe *s = ring_->sqe();
@@ -298,8 +300,13 @@ std::size_t queue_worker::process_batch()
 	// them unless the kernel lags behind on verdicts.
 	n = vr.reserve(n);
 	if (!n) {
-		if (q_.kernel_wants_kick())
+		// The kernel lags behind on verdicts: make sure it drains.
+		if (q_.kernel_wants_kick()) {
 			kick();
+			io_uring_submit(&ring_->ring);
+			c_.syscalls++;
+		}
+		unkicked_ = 0;
 		return 0;
 	}
 	for (std::uint32_t i = 0; i < n; i++)
@@ -307,22 +314,55 @@ std::size_t queue_worker::process_batch()
 	rx.release(n);
 	q_.publish_verdicts(n);
 	c_.batches++;
-	if (q_.kernel_wants_kick())
-		kick();
+	awake_packets_ += n;
+	unkicked_ += n;
+	if (unkicked_ >= kick_every_)
+		kick_if_due(true);
 	return n;
 }
 
+// Queues a write to the device: the kernel applies the verdicts inside
+// it (K2).  Success posts no completion where the kernel can skip it, so
+// a kick queued before a sleep does not end that sleep.
 void queue_worker::kick()
 {
-	// A write to the device wakes the reinject work; submitted at once so
-	// that the verdicts do not wait for our next sleep.
 	io_uring_sqe *s = ring_->sqe();
 	io_uring_prep_write(s, q_.kick_fd(), &ring_->kick_value,
 	                    sizeof(ring_->kick_value), 0);
 	io_uring_sqe_set_data64(s, ud_kick);
-	io_uring_submit(&ring_->ring);
+	if (skip_cqe_)
+		io_uring_sqe_set_flags(s, IOSQE_CQE_SKIP_SUCCESS);
 	c_.kicks++;
-	c_.syscalls++;
+}
+
+// Kicks for the verdicts published since the last kick if the kernel's
+// drain went idle (K2); a running drain sees them without one.  now:
+// submit at once (one syscall) rather than with the next io_uring_enter.
+bool queue_worker::kick_if_due(bool now)
+{
+	const bool due = unkicked_ && q_.kernel_wants_kick();
+	unkicked_ = 0;
+	if (!due)
+		return false;
+	kick();
+	if (now) {
+		io_uring_submit(&ring_->ring);
+		c_.syscalls++;
+	}
+	return true;
+}
+
+// Before sleeping: coalesce wake-ups only when the last wake-up was
+// worth more than a few packets, so an idle queue keeps its latency.
+void queue_worker::choose_wake_mode()
+{
+	const bool want = opts_.coalesce_usecs && opts_.wake_batch > 1 &&
+	                  awake_packets_ >= opts_.coalesce_min;
+	if (want == coalescing_)
+		return;
+	coalescing_ = want;
+	q_.set_wake_coalescing(want ? opts_.wake_batch : 1,
+	                       want ? opts_.coalesce_usecs : 0);
 }
 
 void queue_worker::handle_completions(bool &stop)
@@ -390,27 +430,35 @@ void queue_worker::run()
 		if (process_batch())
 			continue;
 		if (opts_.busy_poll) {
-			// Re-arms queued by handle_completions go out without
-			// waiting; CQEs are read from shared memory.
-			if (io_uring_sq_ready(&ring_->ring))
+			// The ring ran dry: kick for what we answered.  Re-arms
+			// queued by handle_completions go out too; CQEs are read
+			// from shared memory.
+			kick_if_due(false);
+			if (io_uring_sq_ready(&ring_->ring)) {
 				io_uring_submit(&ring_->ring);
+				c_.syscalls++;
+			}
 			continue;
 		}
+		choose_wake_mode();
 		if (!q_.prepare_sleep())
 			continue;
-		// One syscall: submit re-arms and wait for packets (poll),
-		// a stop/reload (eventfd) or the timer.
+		// One syscall: the kick for our verdicts (if due), re-arms,
+		// and the wait for packets (poll), a stop/reload (eventfd)
+		// or the timer.  Without CQE skipping the kick's completion
+		// would end the wait at once, so it goes out first.
+		kick_if_due(!skip_cqe_);
 		c_.syscalls++;
 		const int r = io_uring_submit_and_wait(&ring_->ring, 1);
 		q_.end_sleep();
+		awake_packets_ = 0;
 		if (r < 0 && r != -EINTR)
 			throw_uring(r, "io_uring_submit_and_wait");
 	}
 	// Stopping: everything already on the ring gets its verdict.
 	while (process_batch())
 		;
-	if (q_.kernel_wants_kick())
-		kick();
+	kick_if_due(true);
 	publish_stats();
 }
 

@@ -54,6 +54,16 @@ void usage(std::FILE *out)
 	        "worker dies\n"
 	        "                      (default drop)\n"
 	        "  --batch N           packets per pass, 1-1024 (default 64)\n"
+	        "  --coalesce-usecs N  under load, let packets gather up to N "
+	        "microseconds\n"
+	        "                      before waking the worker, 0-10000 "
+	        "(default 1000;\n"
+	        "                      0: wake at once).  A quiet queue is "
+	        "always woken\n"
+	        "                      at once; see docs/worker.md\n"
+	        "  --wake-batch N      ...or until N packets wait, 2-16384 "
+	        "(default 256;\n"
+	        "                      the kernel caps it at half the ring)\n"
 	        "  --flow-max N        flows remembered, 1-16777216 (default "
 	        "65536;\n"
 	        "                      about 120 bytes each)\n"
@@ -158,6 +168,12 @@ cli parse_args(int argc, char **argv)
 		} else if (a == "--batch") {
 			c.opts.batch = static_cast<std::size_t>(
 			        number(a, val(), 1, 1024));
+		} else if (a == "--coalesce-usecs") {
+			c.opts.coalesce_usecs = static_cast<std::uint32_t>(
+			        number(a, val(), 0, NFRING_MAX_WAKE_USECS));
+		} else if (a == "--wake-batch") {
+			c.opts.wake_batch = static_cast<std::uint32_t>(
+			        number(a, val(), 2, 16384));
 		} else if (a == "--flow-max") {
 			c.opts.flow_max = static_cast<std::size_t>(
 			        number(a, val(), 1, 1 << 24));

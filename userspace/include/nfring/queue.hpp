@@ -102,6 +102,11 @@ public:
 	void publish_verdicts(std::uint32_t n);
 	bool kernel_wants_kick() const;
 
+	// Wake coalescing (nfring_user_page.wake_batch): while asleep, be
+	// woken once `batch` packets wait or `usecs` after the first of them.
+	// batch <= 1 or usecs == 0: woken at once.  Set before prepare_sleep.
+	void set_wake_coalescing(std::uint32_t batch, std::uint32_t usecs);
+
 	nfring_stats stats() const;
 
 	// Counters of this process's syscalls on the fast path.

@@ -28,6 +28,14 @@ struct worker_options {
 	bind_options bind;      // queue_num is set per worker
 	bool busy_poll = false; // never sleep: spin on the rings
 	std::size_t batch = 64; // packets per pass
+	// Wake coalescing under load, like a NIC's adaptive interrupt
+	// moderation: after a wake-up that brought at least coalesce_min
+	// packets, the worker asks to be woken only when wake_batch packets
+	// wait or coalesce_usecs after the first of them.  A quiet queue
+	// (ping-pong, a trickle) is woken at once.  coalesce_usecs 0: off.
+	std::uint32_t coalesce_usecs = 1000;
+	std::uint32_t wake_batch = 256;
+	std::uint32_t coalesce_min = 4;
 	std::size_t flow_max = 65536;
 	std::chrono::seconds flow_idle{60};
 	std::chrono::seconds stats_interval{0}; // 0: only at exit
@@ -84,6 +92,8 @@ private:
 	void apply(const rule_action &a, nfring_verdict &v);
 	void handle_completions(bool &stop);
 	void kick();
+	bool kick_if_due(bool now);
+	void choose_wake_mode();
 	void reload_if_changed();
 	void print_stats() const;
 	void publish_stats();
@@ -100,6 +110,14 @@ private:
 	flow_table flows_;
 	worker_counters c_;
 	bool poll_armed_ = false;
+	// Verdicts published since the last kick (or since the kernel said
+	// it needs none); kicks ride on the sleeping io_uring_enter unless
+	// kick_every_ of them pile up.
+	std::uint32_t unkicked_ = 0;
+	std::uint32_t kick_every_ = 256;
+	bool skip_cqe_ = false; // IOSQE_CQE_SKIP_SUCCESS works here
+	std::uint64_t awake_packets_ = 0; // since the last wake-up
+	bool coalescing_ = false;
 	stats_queue_slot *stats_;
 	std::uint64_t packets_last_tick_ = 0;
 	std::int64_t ticks_ = 0;
