@@ -11,7 +11,7 @@ VM_IMAGE := $(BUILD)/vm/initramfs.cpio.gz
 KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all help deps module test-modules userspace vm-image check demo \
-	bench vm-shell load unload clean
+	bench trace-rtt vm-shell load unload clean
 
 all: module userspace
 
@@ -21,6 +21,7 @@ help:
 	@echo "make demo       boot the test VM and show nfring working (see README)"
 	@echo "make bench      microbenchmarks, then nfring vs NFQUEUE in the VM"
 	@echo "                (nfringctl status shows live counters; see README)"
+	@echo "make trace-rtt  ftrace breakdown of one idle round trip, no queue vs nfring"
 	@echo "make vm-shell   interactive shell in the test VM (nfring.ko inside)"
 	@echo "make load       load nfring.ko on this host (needs module support)"
 	@echo "make unload     unload it again"
@@ -60,6 +61,9 @@ demo:
 # Microbenchmarks, then nfring vs NFQUEUE in one VM boot (bench/results/).
 bench: all
 	scripts/bench.sh
+
+trace-rtt: all
+	scripts/trace-rtt.sh
 
 vm-shell: vm-image
 	tests/vm/run-vm.sh --shell $(VM_IMAGE)
