@@ -160,6 +160,36 @@ TEST(WorkerOverShm, SleepsWhenIdleAndWakesForNewPackets)
 	EXPECT_GE(h.worker_->counters().wakeups, 1u);
 }
 
+TEST(WorkerOverShm, CoalescesWakeupsOnlyAfterBusyWakeups)
+{
+	REQUIRE_IO_URING();
+	harness h("accept\n");
+	const auto pkt = test::ipv4(IPPROTO_UDP, "1.1.1.1", 1, "2.2.2.2", 2);
+	auto asleep_after = [&](std::size_t burst) {
+		for (std::size_t i = 0; i < burst; i++)
+			EXPECT_NE(h.peer_.enqueue(pkt), 0u);
+		EXPECT_EQ(h.collect(burst).size(), burst);
+		std::this_thread::sleep_for(200ms); // back in io_uring_enter
+		return h.peer_.hints();
+	};
+	// A quiet queue: every wake-up brings one packet; no coalescing.
+	auto w = asleep_after(1);
+	EXPECT_LE(w.batch, 1u);
+	EXPECT_EQ(w.usecs, 0u);
+	// A burst (the worker may wake before all of it is queued; it
+	// counts every packet until it finds the ring empty).
+	for (int attempt = 0; attempt < 5 && w.usecs == 0; attempt++)
+		w = asleep_after(64);
+	EXPECT_EQ(w.batch, h.opts_.wake_batch);
+	EXPECT_EQ(w.usecs, h.opts_.coalesce_usecs);
+	// Quiet again: the next sleep asks to be woken at once.
+	w = asleep_after(1);
+	EXPECT_LE(w.batch, 1u);
+	EXPECT_EQ(w.usecs, 0u);
+	h.stop();
+	EXPECT_EQ(h.peer_.invalid(), 0u);
+}
+
 TEST(WorkerOverShm, FlowTableRemembersPayloadDecisions)
 {
 	REQUIRE_IO_URING();

@@ -138,6 +138,14 @@ std::uint64_t shm_peer::enqueue(std::span<const std::byte> packet,
 	return d.id;
 }
 
+shm_peer::wake_hints shm_peer::hints() const
+{
+	return {std::atomic_ref<std::uint32_t>(upage_->wake_batch)
+	                .load(std::memory_order_relaxed),
+	        std::atomic_ref<std::uint32_t>(upage_->wake_usecs)
+	                .load(std::memory_order_relaxed)};
+}
+
 std::vector<nfring_verdict> shm_peer::collect()
 {
 	std::uint64_t kicks;

@@ -49,6 +49,13 @@ public:
 	// validated as the module does (bad ones are counted, not returned).
 	std::vector<nfring_verdict> collect();
 
+	// The worker's wake coalescing hints as it last wrote them.  The
+	// peer has no timer, so it reads them but always wakes at once.
+	struct wake_hints {
+		std::uint32_t batch, usecs;
+	};
+	wake_hints hints() const;
+
 	std::uint64_t invalid() const { return invalid_; }
 	std::uint64_t wakeups() const { return wakeups_; }
 	std::uint32_t in_flight();
