@@ -118,6 +118,7 @@ private:
 	bool skip_cqe_ = false; // IOSQE_CQE_SKIP_SUCCESS works here
 	std::uint64_t awake_packets_ = 0; // since the last wake-up
 	bool coalescing_ = false;
+	unsigned empty_polls_ = 0; // busy-poll: empty looks in a row
 	stats_queue_slot *stats_;
 	std::uint64_t packets_last_tick_ = 0;
 	std::int64_t ticks_ = 0;
