@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Plots bench/results/latest.json with gnuplot: delivered packets/s and CPU
-# per packet by mode and size, and the latency percentiles by mode.
-# Writes bench/results/throughput.{png,svg} and latency.{png,svg}.
+# per packet by mode and size, the latency percentiles by mode, and (when
+# the file has them) the pktgen and iperf3 workloads.
+# Writes bench/results/throughput.{png,svg}, latency.{png,svg} and
+# workloads.{png,svg}.
 set -euo pipefail
 json=${1:-bench/results/latest.json}
 out=$(dirname "$json")
@@ -24,6 +26,19 @@ with open(sys.argv[2] + "/tp.dat", "w") as f:
 with open(sys.argv[2] + "/lat.dat", "w") as f:
     for l in r["latency"]:
         f.write(f"{l['mode']} {l['p50_us']} {l['p90_us']} {l['p99_us']} {l['p999_us']}\n")
+pg = {(t["mode"], t["size"]): t for t in r.get("pktgen", [])}
+pgmodes = []
+for t in r.get("pktgen", []):
+    if t["mode"] not in pgmodes:
+        pgmodes.append(t["mode"])
+if pg and r.get("tcp"):
+    with open(sys.argv[2] + "/pg.dat", "w") as f:
+        for m in pgmodes:
+            a, b = pg.get((m, 64), {}), pg.get((m, 1500), {})
+            f.write(f"{m} {a.get('delivered_pps', 0)} {b.get('delivered_pps', 0)}\n")
+    with open(sys.argv[2] + "/tcp.dat", "w") as f:
+        for t in r["tcp"]:
+            f.write(f"{t['mode']} {t['mbit_s']} {t['mbit_s_min']} {t['mbit_s_max']}\n")
 with open(sys.argv[2] + "/title", "w") as f:
     f.write(f"kernel {r['kernel']}, {r['accel']}, {r['vcpus']} vCPUs, median of {r['runs']} runs")
 PY
@@ -65,5 +80,28 @@ set xtics rotate by -20
 plot "$tmp/lat.dat" using 2:xtic(1) title "p50", "" using 3 title "p90", \
      "" using 4 title "p99", "" using 5 title "p99.9"
 GP
+	[ -s "$tmp/pg.dat" ] || continue
+	gnuplot <<GP
+set terminal $term noenhanced
+set output "$out/workloads.$fmt"
+set multiplot layout 1,2 title "pktgen and TCP bulk through the FORWARD hook ($title)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top right
+set xtics rotate by -20
+set grid ytics
+set ylabel "delivered packets/s"
+set title "pktgen (netif_receive into the box)"
+set yrange [0:*]
+plot "$tmp/pg.dat" using 2:xtic(1) title "64 B", "" using 3 title "1500 B"
+set ylabel "Mbit/s"
+set title "TCP bulk, iperf3 (median, min-max)"
+set style histogram errorbars gap 1 lw 1
+plot "$tmp/tcp.dat" using 2:3:4:xtic(1) notitle
+unset multiplot
+GP
 done
-echo "plots: $out/throughput.png $out/latency.png (and .svg)"
+plots="$out/throughput.png $out/latency.png"
+[ -s "$tmp/pg.dat" ] && plots+=" $out/workloads.png"
+echo "plots: $plots (and .svg)"

@@ -32,6 +32,35 @@ for l in r["latency"]:
     print(f"{l['mode']:<24} {l['samples']:>7} {l['p50_us']:>8.0f} "
           f"{l['p90_us']:>8.0f} {l['p99_us']:>8.0f} {l['p999_us']:>9.0f}")
 
+
+pg = {(t["mode"], t["size"]): t for t in r.get("pktgen", [])}
+if pg:
+    print()
+    print("pktgen (in-kernel generator, netif_receive into the box)")
+    hdr = (f"{'mode':<16} {'size':>5} {'inject pps':>10} {'deliv pps':>9} "
+           f"{'min':>7} {'max':>7} {'cpu us/pkt':>10} {'q drops':>8}")
+    print(hdr)
+    print("-" * len(hdr))
+    for t in r["pktgen"]:
+        print(f"{t['mode']:<16} {t['size']:>5} {t['injected_pps']:>10} "
+              f"{t['delivered_pps']:>9} {t['delivered_pps_min']:>7} "
+              f"{t['delivered_pps_max']:>7} {t['cpu_us_per_pkt']:>10.1f} "
+              f"{t['queue_drops']:>8}")
+
+tcp = {t["mode"]: t for t in r.get("tcp", [])}
+if tcp:
+    print()
+    print("TCP bulk (iperf3, one stream)")
+    hdr = (f"{'mode':<16} {'Mbit/s':>8} {'min':>8} {'max':>8} {'retrans':>8} "
+           f"{'cpu us/MB':>10} {'queued pkts':>11} {'q drops':>8}")
+    print(hdr)
+    print("-" * len(hdr))
+    for t in r["tcp"]:
+        print(f"{t['mode']:<16} {t['mbit_s']:>8.1f} {t['mbit_s_min']:>8.1f} "
+              f"{t['mbit_s_max']:>8.1f} {t['retransmits']:>8} "
+              f"{t['cpu_us_per_mb']:>10.1f} {t.get('queued_pkts', 0):>11} "
+              f"{t.get('queue_drops', 0):>8}")
+
 print()
 print("targets (ratios within this run):")
 
@@ -60,5 +89,32 @@ if "noqueue" in lat and "nfring" in lat and "nfqueue" in lat:
           lat["nfring"]["p50_us"] / lat["noqueue"]["p50_us"], "<=", 1.3)
     check("idle RTT p99, nfring / NFQUEUE",
           lat["nfring"]["p99_us"] / lat["nfqueue"]["p99_us"], "<=", 1.0)
-print("  (not measured yet: the generator-not-bottleneck workload with "
-      "pktgen, TCP bulk with iperf3)")
+for size in (64, 1500):
+    nr, nfb = pg.get(("nfring", size)), pg.get(("nfqueue_batch", size))
+    if nr and nfb and nfb["delivered_pps"]:
+        check(f"pktgen {size} B delivered pps, nfring / NFQUEUE batch-32",
+              nr["delivered_pps"] / nfb["delivered_pps"], ">=", 2)
+
+missing = [w for w, have in (("the pktgen workload", pg), ("TCP bulk", tcp))
+           if not have]
+if missing:
+    print(f"  (not in this file: {', '.join(missing)})")
+
+# Not targets: what the DPI rules and TCP cost, for reading the tables.
+notes = []
+for size in (64, 1500):
+    d, nr = tp.get(("nfring_dpi", size)), tp.get(("nfring", size))
+    if d and nr and nr["delivered_pps"] and nr["cpu_us_per_pkt"]:
+        notes.append(f"{size} B nfring with the DPI rules / accept-all: "
+                     f"{d['delivered_pps'] / nr['delivered_pps']:.2f}x the "
+                     f"rate, {d['cpu_us_per_pkt'] / nr['cpu_us_per_pkt']:.2f}x "
+                     f"the CPU per packet")
+for base in ("noqueue", "nfqueue_batch", "nfqueue"):
+    if "nfring" in tcp and base in tcp and tcp[base]["mbit_s"]:
+        notes.append(f"TCP Mbit/s, nfring / {base}: "
+                     f"{tcp['nfring']['mbit_s'] / tcp[base]['mbit_s']:.2f}")
+if notes:
+    print()
+    print("other ratios (no target):")
+    for n in notes:
+        print(f"  {n}")

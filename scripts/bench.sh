@@ -3,8 +3,9 @@
 # matrix in one boot of the test VM (bench/vm/bench.sh), saved to
 # bench/results/ and printed with the target ratios (bench/report.py).
 #
-# NFRING_BENCH_RUNS, NFRING_BENCH_SECONDS and NFRING_BENCH_LAT_SAMPLES
-# (defaults 3, 3, 5000) are passed to the guest.
+# NFRING_BENCH_RUNS, NFRING_BENCH_SECONDS, NFRING_BENCH_LAT_SAMPLES and
+# NFRING_BENCH_PKTGEN_SIZES (defaults 3, 3, 5000, 64,1500) are passed to
+# the guest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -17,7 +18,8 @@ build/bench/nfring_micro_bench --benchmark_out=bench/results/micro.json \
 echo
 echo "==> nfring vs NFQUEUE in the test VM (one boot; takes a few minutes)"
 append=
-for v in NFRING_BENCH_RUNS NFRING_BENCH_SECONDS NFRING_BENCH_LAT_SAMPLES; do
+for v in NFRING_BENCH_RUNS NFRING_BENCH_SECONDS NFRING_BENCH_LAT_SAMPLES \
+	NFRING_BENCH_PKTGEN_SIZES; do
 	[ -n "${!v:-}" ] && append+=" $v=${!v}"
 done
 NFRING_VM_APPEND="$append" NFRING_VM_OUT=bench/results NFRING_VM_TIMEOUT=1800 \

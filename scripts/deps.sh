@@ -18,8 +18,8 @@ PACKAGES=(
 	# the VM harness and the network inside it
 	qemu-system-x86 qemu-utils busybox-static cpio zstd
 	nftables iproute2 iptables
-	# the benchmark's plots
-	gnuplot-nox
+	# the benchmark's TCP workload (copied into the VM image) and its plots
+	iperf3 gnuplot-nox
 	# the development VM definition is checked with `vagrant validate`
 	vagrant
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Build the test VM's initramfs: busybox, bash, nft, ip, kmod, the project's
-# binaries with their shared libraries, the kernel modules the tests need
-# (with depmod), nfring.ko, and the VM test cases.
+# Build the test VM's initramfs: busybox, bash, nft, ip, kmod, iperf3, the
+# project's binaries with their shared libraries, the kernel modules the
+# tests need (with depmod), nfring.ko, and the VM test cases.
 #
 # usage: mkinitramfs.sh OUT.cpio.gz KVER BIN_DIR [EXTRA.ko ...]
 #   BIN_DIR  every executable in it is copied to /usr/local/bin (may be empty)
@@ -19,11 +19,13 @@ KMODS=(
 	veth nf_tables nft_queue nft_ct nf_conntrack nfnetlink_queue
 	nft_chain_nat nf_nat nft_reject_inet nf_reject_ipv4 nf_reject_ipv6
 	nft_objref
+	pktgen
 )
 
 # Host programs the test scripts use.  Real ip/modprobe/nft are needed:
-# busybox's applets lack nft support and kmod features.
-PROGS=(bash nft ip kmod ss stty setsid setpriv)
+# busybox's applets lack nft support and kmod features.  iperf3 is the
+# benchmark's TCP workload.
+PROGS=(bash nft ip kmod ss stty setsid setpriv iperf3)
 
 root=$(mktemp -d)
 chmod 0755 "$root"  # mktemp made it 0700: other users must reach /usr
