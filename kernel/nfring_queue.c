@@ -182,7 +182,12 @@ static bool nfring_should_wake(struct nfring_queue *q)
 		hrtimer_try_to_cancel(&q->wake_timer);
 		return true;
 	}
-	if (!hrtimer_is_queued(&q->wake_timer))
+	/*
+	 * The first packet since the worker emptied the ring starts the
+	 * clock, even over a timer left from an earlier sleep, which would
+	 * otherwise wake the worker early.
+	 */
+	if (pending == 1 || !hrtimer_is_queued(&q->wake_timer))
 		hrtimer_start(&q->wake_timer, ns_to_ktime((u64)usecs * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL);
 	return false;

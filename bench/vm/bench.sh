@@ -90,19 +90,24 @@ qrule() {
 }
 
 CONS_PID=
+# CONS_CPU: when set, the consumer is pinned to that CPU (the pktgen runs
+# keep it off the generator's CPU 0, for every mode alike).
+CONS_CPU=
 start_consumer() { # MODE [RULES]: RULES default to the UDP saturation rule
 	box_rules "${2:-$(qrule "$1" "udp dport $(udp_port "$1")")}"
+	local pin=
+	[ -z "$CONS_CPU" ] || pin="taskset -c $CONS_CPU"
 	case $1 in
 	nfqueue) need_handler nfnetlink_queue
-		ip netns exec box nfring-nfq-consumer --queue 0 --batch 1 > /tmp/cons.out & CONS_PID=$! ;;
+		ip netns exec box $pin nfring-nfq-consumer --queue 0 --batch 1 > /tmp/cons.out & CONS_PID=$! ;;
 	nfqueue_batch) need_handler nfnetlink_queue
-		ip netns exec box nfring-nfq-consumer --queue 0 --batch 32 > /tmp/cons.out & CONS_PID=$! ;;
+		ip netns exec box $pin nfring-nfq-consumer --queue 0 --batch 32 > /tmp/cons.out & CONS_PID=$! ;;
 	nfring) need_handler nfring
-		ip netns exec box nfring-worker --rules /tmp/accept.rules --queue 0 2> /tmp/cons.out & CONS_PID=$! ;;
+		ip netns exec box $pin nfring-worker --rules /tmp/accept.rules --queue 0 2> /tmp/cons.out & CONS_PID=$! ;;
 	nfring_busypoll) need_handler nfring
-		ip netns exec box nfring-worker --busy-poll --rules /tmp/accept.rules --queue 0 2> /tmp/cons.out & CONS_PID=$! ;;
+		ip netns exec box $pin nfring-worker --busy-poll --rules /tmp/accept.rules --queue 0 2> /tmp/cons.out & CONS_PID=$! ;;
 	nfring_dpi) need_handler nfring
-		ip netns exec box nfring-worker --rules "$DPI_RULES" --queue 0 2> /tmp/cons.out & CONS_PID=$! ;;
+		ip netns exec box $pin nfring-worker --rules "$DPI_RULES" --queue 0 2> /tmp/cons.out & CONS_PID=$! ;;
 	noqueue) CONS_PID= ;;
 	esac
 	sleep 0.5
@@ -280,9 +285,10 @@ NFT
 
 # One pktgen run; appends to /tmp/pg:
 # mode size injected_pps delivered_pps cpu_us_per_pkt drops injected delivered
+# consumer_syscalls_per_pkt
 pktgen_run() { # MODE SIZE
 	local mode=$1 size=$2
-	start_consumer "$mode"
+	CONS_CPU=1 start_consumer "$mode"
 	sink_rules
 	pg b0 "pkt_size $((size + 14))"   # Ethernet frame without FCS
 	read -r u0 s0 q0 b0 < <(cpu_ticks)
@@ -303,11 +309,11 @@ pktgen_run() { # MODE SIZE
 		/pps .*errors:/ { pps = $1 + 0 } END { if (us) print us, n, pps }' "$PG/b0")
 	[ -n "$res" ] || fail "pktgen gave no result: $(ip netns exec box cat "$PG/b0")"
 	stop_consumer
-	echo "$mode $size $res ${delivered:-0} $((b1 - b0)) ${drops:-0}" |
+	echo "$mode $size $res ${delivered:-0} $((b1 - b0)) ${drops:-0} ${SYSCALLS:-0} ${CPKTS:-0}" |
 	awk '{
 		us = $3; n = $4; d = $6 > 0 ? $6 : 1
-		printf "%s %s %.0f %.0f %.2f %d %d %d\n", $1, $2, $5, $6 * 1e6 / us,
-			$7 * 10000 / d, $8, n, $6
+		printf "%s %s %.0f %.0f %.2f %d %d %d %.4f\n", $1, $2, $5, $6 * 1e6 / us,
+			$7 * 10000 / d, $8, n, $6, ($10 > 0 ? $9 / $10 : 0)
 	}' | tee -a /tmp/pg | awk '{ printf "    injected %d (%d pps), delivered %d (%d pps), %s us CPU per packet, %d queue drops\n", $7, $3, $8, $4, $5, $6 }'
 	done_runs=$((done_runs + 1))
 }
@@ -437,11 +443,11 @@ awk -v kernel="$(uname -r)" -v accel="$accel" -v runs="$RUNS" -v secs="$SECS" '
 			split(lat[lorder[i]], f, " ")
 			printf "%s\n    { \"mode\": \"%s\", \"samples\": %d, \"lost\": %d, \"p50_us\": %s, \"p90_us\": %s, \"p99_us\": %s, \"p999_us\": %s }", (i > 1 ? "," : ""), f[1], f[3], f[5], f[7], f[9], f[11], f[13]
 		}
-		# /tmp/pg: mode size injected_pps delivered_pps cpu_us_per_pkt drops injected delivered
+		# /tmp/pg: mode size injected_pps delivered_pps cpu_us_per_pkt drops injected delivered syscalls_per_pkt
 		printf "\n  ],\n  \"pktgen\": ["
 		for (i = 1; i <= nk["pg"]; i++) {
 			median("pg", list["pg", i], 4)
-			printf "%s\n    { \"mode\": \"%s\", \"size\": %d, \"injected_pps\": %d, \"delivered_pps\": %d, \"delivered_pps_min\": %d, \"delivered_pps_max\": %d, \"cpu_us_per_pkt\": %.2f, \"queue_drops\": %d }", (i > 1 ? "," : ""), f[1], f[2], f[3], f[4], MN, MX, f[5], f[6]
+			printf "%s\n    { \"mode\": \"%s\", \"size\": %d, \"injected_pps\": %d, \"delivered_pps\": %d, \"delivered_pps_min\": %d, \"delivered_pps_max\": %d, \"cpu_us_per_pkt\": %.2f, \"queue_drops\": %d, \"syscalls_per_pkt\": %.4f }", (i > 1 ? "," : ""), f[1], f[2], f[3], f[4], MN, MX, f[5], f[6], f[9]
 		}
 		# /tmp/tcp: mode mbit_s retransmits cpu_us_per_mb queued_pkts drops
 		printf "\n  ],\n  \"tcp\": ["
