@@ -78,8 +78,10 @@ struct options {
 	        "                      then recover and answer normally\n"
 	        "  --idle-exit MS      exit after MS ms without packets\n"
 	        "  --ready FILE        create FILE once bound\n"
-	        "  --wake-batch N      wake coalescing hints, written as given\n"
-	        "  --wake-usecs N      (see nfring_user_page; default 0: off)\n");
+	        "  --wake-batch N      wake coalescing hints, written as "
+	        "given\n"
+	        "  --wake-usecs N      (see nfring_user_page; default 0: "
+	        "off)\n");
 	std::exit(rc);
 }
 

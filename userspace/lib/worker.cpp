@@ -75,10 +75,11 @@ struct queue_worker::uring {
 	{
 		int r = -EINVAL;
 		if (defer) {
-			r = io_uring_queue_init(64, &ring,
-			                        IORING_SETUP_SINGLE_ISSUER |
-			                                IORING_SETUP_DEFER_TASKRUN |
-			                                IORING_SETUP_R_DISABLED);
+			r = io_uring_queue_init(
+			        64, &ring,
+			        IORING_SETUP_SINGLE_ISSUER |
+			                IORING_SETUP_DEFER_TASKRUN |
+			                IORING_SETUP_R_DISABLED);
 			deferred = r == 0;
 		}
 		if (r == -EINVAL)
@@ -164,8 +165,8 @@ queue_worker::queue_worker(std::uint16_t queue_num, const worker_options &opts,
 queue_worker::queue_worker(queue &&q, const worker_options &opts,
                            shared_rules &rules, stats_queue_slot *stats)
     : queue_num_(q.queue_num()), opts_(opts), shared_(rules), q_(std::move(q)),
-      ring_(std::make_unique<uring>(!opts.busy_poll)), flows_(opts.flow_max, opts.flow_idle),
-      stats_(stats)
+      ring_(std::make_unique<uring>(!opts.busy_poll)),
+      flows_(opts.flow_max, opts.flow_idle), stats_(stats)
 {
 	for (const auto &make : opts.filters)
 		filters_.push_back(make());
@@ -467,8 +468,8 @@ void queue_worker::run()
 		}
 		if (opts_.busy_poll) {
 			// The ring ran dry: kick for what we answered.  Re-arms
-			// queued by handle_completions go out too; CQEs are read
-			// from shared memory.
+			// queued by handle_completions go out too; CQEs are
+			// read from shared memory.
 			kick_if_due(false);
 			if (io_uring_sq_ready(&ring_->ring)) {
 				io_uring_submit(&ring_->ring);

@@ -115,7 +115,7 @@ private:
 	// kick_every_ of them pile up.
 	std::uint32_t unkicked_ = 0;
 	std::uint32_t kick_every_ = 256;
-	bool skip_cqe_ = false; // IOSQE_CQE_SKIP_SUCCESS works here
+	bool skip_cqe_ = false;           // IOSQE_CQE_SKIP_SUCCESS works here
 	std::uint64_t awake_packets_ = 0; // since the last wake-up
 	bool coalescing_ = false;
 	unsigned empty_polls_ = 0; // busy-poll: empty looks in a row
