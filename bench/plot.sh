@@ -44,18 +44,20 @@ with open(sys.argv[2] + "/title", "w") as f:
 PY
 
 title=$(cat "$tmp/title")
+# Clustered bars, as every chart below draws them.
+bars='set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -20
+set grid ytics'
 for fmt in png svg; do
 	if [ "$fmt" = png ]; then term="pngcairo size 1100,420"; else term="svg size 1100,420"; fi
 	gnuplot <<GP
 set terminal $term noenhanced
 set output "$out/throughput.$fmt"
 set multiplot layout 1,2 title "nfring vs NFQUEUE: UDP through the FORWARD hook ($title)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
+$bars
 set key top right
-set xtics rotate by -20
-set grid ytics
 set ylabel "delivered packets/s"
 set title "throughput"
 plot "$tmp/tp.dat" using 2:xtic(1) title "64 B", "" using 3 title "1500 B"
@@ -70,13 +72,9 @@ set terminal $term noenhanced
 set output "$out/latency.$fmt"
 set key outside right top
 set title "UDP ping-pong round trip at idle ($title)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
+$bars
 set logscale y
-set grid ytics
 set ylabel "µs"
-set xtics rotate by -20
 plot "$tmp/lat.dat" using 2:xtic(1) title "p50", "" using 3 title "p90", \
      "" using 4 title "p99", "" using 5 title "p99.9"
 GP
@@ -85,12 +83,8 @@ GP
 set terminal $term noenhanced
 set output "$out/workloads.$fmt"
 set multiplot layout 1,2 title "pktgen and TCP bulk through the FORWARD hook ($title)"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
+$bars
 set key top right
-set xtics rotate by -20
-set grid ytics
 set ylabel "delivered packets/s"
 set title "pktgen (netif_receive into the box)"
 set yrange [0:*]

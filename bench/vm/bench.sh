@@ -208,16 +208,22 @@ latency() { # MODE
 : > /tmp/lat
 : > /tmp/pg
 : > /tmp/tcp
+# runs LABEL RUN_FN MODE SIZES: RUNS runs of RUN_FN MODE SIZE per size.
+runs() {
+	local size r
+	for size in $4; do
+		for r in $(seq "$RUNS"); do
+			progress "$1" "$size" "$r"
+			"$2" "$3" "$size"
+		done
+	done
+}
+
 # matrix MODE...: every size and run of each mode, then its latency.
 matrix() {
-	local mode size r
+	local mode
 	for mode in "$@"; do
-		for size in $SIZES; do
-			for r in $(seq "$RUNS"); do
-				progress "$mode" "$size" "$r"
-				one_run "$mode" "$size"
-			done
-		done
+		runs "$mode" one_run "$mode" "$SIZES"
 		echo "[lat] $mode: $LAT_SAMPLES round trips"
 		latency "$mode"
 	done
@@ -319,15 +325,10 @@ pktgen_run() { # MODE SIZE
 }
 
 pktgen_matrix() { # MODE...
-	local mode size r
+	local mode
 	pktgen_setup
 	for mode in "$@"; do
-		for size in $PKTGEN_SIZES; do
-			for r in $(seq "$RUNS"); do
-				progress "pktgen $mode" "$size" "$r"
-				pktgen_run "$mode" "$size"
-			done
-		done
+		runs "pktgen $mode" pktgen_run "$mode" "$PKTGEN_SIZES"
 	done
 	pktgen_teardown
 }
