@@ -22,6 +22,18 @@ struct nf_queue_entry;
 
 #define NFRING_QUEUE_BUCKETS	64
 
+/*
+ * Verdicts handled per RCU section, and per run of the work before it
+ * requeues itself so that other work items and softirqs get a turn.
+ */
+#define NFRING_VERDICT_BATCH	64
+#define NFRING_WORK_BUDGET	4096
+
+static inline u32 nfring_hash(u16 queue_num)
+{
+	return queue_num % NFRING_QUEUE_BUCKETS;
+}
+
 /* Per network namespace: queue numbers, as NFQUEUE's, are per netns. */
 struct nfring_net {
 	/* Serialises bind/unbind; lookups from outfn use RCU. */
@@ -122,9 +134,21 @@ extern unsigned int nfring_net_id;
 
 struct nfring_net *nfring_pernet(struct net *net);
 
+/* nfring_enqueue.c */
+struct nfring_queue *nfring_lookup_rcu(struct nfring_net *nn, u16 queue_num);
 int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum);
+enum hrtimer_restart nfring_wake_timer_fn(struct hrtimer *t);
 void nfring_hook_drop(struct net *net);
 void nfring_dev_down(struct net *net, int ifindex);
+
+/* nfring_verdict.c */
+void nfring_drop_entry(struct nf_queue_entry *entry);
+void nfring_reinject(struct nf_queue_entry *entry, unsigned int verdict);
+void nfring_apply_batch(struct nfring_queue *q, u32 n);
+void nfring_reinject_work(struct work_struct *work);
+void nfring_queue_kick(struct nfring_queue *q);
+
+/* nfring_queue.c */
 
 struct nfring_queue *nfring_queue_bind(struct net *net,
 				       struct nfring_bind *params);
@@ -132,7 +156,6 @@ void nfring_queue_unbind(struct nfring_queue *q);
 int nfring_queue_mmap(struct nfring_queue *q, struct vm_area_struct *vma);
 __poll_t nfring_queue_poll(struct nfring_queue *q, struct file *file,
 			   poll_table *wait);
-void nfring_queue_kick(struct nfring_queue *q);
 void nfring_queue_stats(struct nfring_queue *q, struct nfring_stats *st);
 
 #endif /* _NFRING_INTERNAL_H */

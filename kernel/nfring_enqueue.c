@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The enqueue side of a bound queue: netfilter's outfn (softirq), the
+ * wake-up of the worker, and the flushes netfilter asks for (hook removal,
+ * device down).
+ *
+ * Trust boundary: the USER region and the frames are written by userspace
+ * at any time.  Every field the kernel needs from them is read once
+ * (READ_ONCE / smp_load_acquire) into a local, validated, and only the
+ * local is used.  Kernel-private state (entries, slots, the free stack)
+ * lives in kernel memory only.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_bridge.h>
+#include <linux/skbuff.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_queue.h>
+
+#include "nfring_internal.h"
+
+/* Caller holds rcu_read_lock (netfilter hooks always do). */
+struct nfring_queue *nfring_lookup_rcu(struct nfring_net *nn, u16 queue_num)
+{
+	struct nfring_queue *q;
+
+	hlist_for_each_entry_rcu(q, &nn->queues[nfring_hash(queue_num)], node)
+		if (q->queue_num == queue_num)
+			return q;
+	return NULL;
+}
+
+/*
+ * An unconfirmed conntrack entry shared with another skb cannot be queued:
+ * both could touch its extensions at once (see nfnetlink_queue).
+ */
+static bool nfring_ct_shared_unconfirmed(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	struct nf_conn *ct = (struct nf_conn *)skb_nfct(skb);
+
+	if (ct && !nf_ct_is_confirmed(ct))
+		return refcount_read(&ct->ct_general.use) > 1;
+#endif
+	return false;
+}
+
+/*
+ * Bridged packets (pf bridge, or IPv4/6 through br_netfilter) need the
+ * bridge port checks nfnetlink_queue does on reinject; not supported yet.
+ */
+static bool nfring_family_supported(const struct nf_queue_entry *entry)
+{
+	if (entry->state.pf != NFPROTO_IPV4 && entry->state.pf != NFPROTO_IPV6)
+		return false;
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	if (entry->physin || entry->physout || entry->bridge_dev)
+		return false;
+#endif
+	return true;
+}
+
+/* Caller holds q->lock.  Is there an RX slot?  See (D). */
+static bool nfring_rx_has_room(struct nfring_queue *q)
+{
+	if (q->rx_prod - q->rx_cons_cached < q->entries)
+		return true;
+	/*
+	 * (D) pairs with (C): once we see the consumer past a slot, userspace
+	 * is done reading it.  A consumer value that is not between
+	 * rx_prod - entries and rx_prod (garbage) makes the difference
+	 * >= entries: the ring counts as full, which only hurts that queue.
+	 */
+	q->rx_cons_cached = smp_load_acquire(&q->upage->rx_consumer);
+	return q->rx_prod - q->rx_cons_cached < q->entries;
+}
+
+static void nfring_fill_desc(struct nfring_queue *q, struct nfring_rx_desc *d,
+			     const struct nf_queue_entry *entry, u64 id,
+			     u32 frame, u32 cap_len)
+{
+	const struct sk_buff *skb = entry->skb;
+	u16 flags = 0;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		flags |= NFRING_RX_CSUM_NOTREADY;
+	if (skb_is_gso(skb))
+		flags |= NFRING_RX_GSO;
+
+	d->id = id;
+	d->tstamp_ns = ktime_to_ns(skb_tstamp_cond(skb, false));
+	d->frame = frame;
+	d->pkt_len = skb->len;
+	d->cap_len = cap_len;
+	d->mark = skb->mark;
+	d->indev = entry->state.in ? entry->state.in->ifindex : 0;
+	d->outdev = entry->state.out ? entry->state.out->ifindex : 0;
+	d->hw_protocol = (__force u16)skb->protocol;
+	d->pf = entry->state.pf;
+	d->hook = entry->state.hook;
+	d->queue_num = q->queue_num;
+	d->flags = flags;
+}
+
+/*
+ * Called under q->lock after a packet was published: wake the worker now,
+ * or leave it to the wake timer (see nfring_user_page.wake_batch).  The
+ * hints are read once and clamped; a bad value can only delay this
+ * worker's own wake-up, by at most NFRING_MAX_WAKE_USECS.
+ */
+static bool nfring_should_wake(struct nfring_queue *q)
+{
+	struct nfring_user_page *up = q->upage;
+	u32 batch, usecs, pending;
+
+	if (!(READ_ONCE(up->flags) & NFRING_UF_NEED_WAKEUP))
+		return false;
+	batch = min(READ_ONCE(up->wake_batch), q->entries / 2);
+	usecs = min_t(u32, READ_ONCE(up->wake_usecs), NFRING_MAX_WAKE_USECS);
+	if (batch <= 1 || !usecs)
+		return true;
+	/* A garbage consumer index only makes this large: wake. */
+	pending = q->rx_prod - READ_ONCE(up->rx_consumer);
+	if (pending >= batch) {
+		hrtimer_try_to_cancel(&q->wake_timer);
+		return true;
+	}
+	/*
+	 * The first packet since the worker emptied the ring starts the
+	 * clock, even over a timer left from an earlier sleep, which would
+	 * otherwise wake the worker early.
+	 */
+	if (pending == 1 || !hrtimer_is_queued(&q->wake_timer))
+		hrtimer_start(&q->wake_timer, ns_to_ktime((u64)usecs * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL);
+	return false;
+}
+
+/* Hard-irq context: wake_up only, no locks of ours. */
+enum hrtimer_restart nfring_wake_timer_fn(struct hrtimer *t)
+{
+	struct nfring_queue *q = container_of(t, struct nfring_queue,
+					      wake_timer);
+
+	if (READ_ONCE(q->upage->flags) & NFRING_UF_NEED_WAKEUP) {
+		atomic64_inc(&q->timer_wakeups);
+		wake_up_interruptible_poll(&q->wait, EPOLLIN | EPOLLRDNORM);
+	}
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * netfilter's outfn.  Softirq or process context with rcu_read_lock held;
+ * never sleeps, never allocates.  Returning an error makes nf_queue free
+ * the entry: -ESRCH accepts with the rule's bypass flag, anything else
+ * drops.  Per packet: one spinlock, one copy of up to copy_range bytes,
+ * one release store and one full barrier (W2).
+ */
+int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
+{
+	struct nfring_net *nn = nfring_pernet(entry->state.net);
+	struct sk_buff *skb = entry->skb;
+	struct nfring_queue *q;
+	struct nfring_slot *slot;
+	u32 frame, gen, cap_len;
+	bool wake;
+
+	q = nfring_lookup_rcu(nn, queuenum);
+	if (!q) {
+		atomic64_inc(&nn->no_worker);
+		return -ESRCH;
+	}
+
+	if (!nfring_family_supported(entry)) {
+		spin_lock_bh(&q->lock);
+		q->c.unsupported++;
+		spin_unlock_bh(&q->lock);
+		return -EPROTONOSUPPORT;
+	}
+	if (nfring_ct_shared_unconfirmed(skb))
+		return -EINVAL;
+
+	spin_lock_bh(&q->lock);
+	if (unlikely(q->dead)) {
+		spin_unlock_bh(&q->lock);
+		atomic64_inc(&nn->no_worker);
+		return -ESRCH;
+	}
+	if (!q->nr_free || !nfring_rx_has_room(q)) {
+		if (q->flags & NFRING_BIND_FAIL_OPEN) {
+			q->c.fail_open++;
+			spin_unlock_bh(&q->lock);
+			nfring_reinject(entry, NF_ACCEPT);
+			return 0;
+		}
+		q->c.ring_full++;
+		spin_unlock_bh(&q->lock);
+		return -ENOSPC;
+	}
+
+	frame = q->free_stack[--q->nr_free];
+	slot = &q->slots[frame];
+	if (WARN_ON_ONCE(slot->state != NFRING_SLOT_FREE)) {
+		/* Broken invariant: never hand out a frame twice. */
+		spin_unlock_bh(&q->lock);
+		return -EIO;
+	}
+	gen = slot->gen + 1;
+	if (!gen)	/* generation 0 is never valid: zeroed verdicts miss */
+		gen = 1;
+	slot->gen = gen;
+	slot->entry = entry;
+	slot->state = NFRING_SLOT_INFLIGHT;
+
+	cap_len = min_t(u32, skb->len, q->copy_range);
+	if (cap_len &&
+	    skb_copy_bits(skb, 0, q->frames + (size_t)frame * q->frame_size,
+			  cap_len))
+		cap_len = 0;	/* cannot happen for cap_len <= skb->len */
+
+	nfring_fill_desc(q, &q->rx_desc[q->rx_prod & q->mask], entry,
+			 ((u64)gen << 32) | frame, frame, cap_len);
+	q->rx_prod++;
+	/* (A) pairs with (B): descriptor and frame before the index. */
+	smp_store_release(&q->kpage->rx_producer, q->rx_prod);
+	q->c.enqueued++;
+	q->c.in_flight++;
+
+	/* (W2) pairs with (W1): index store before the flag load. */
+	smp_mb();
+	wake = nfring_should_wake(q);
+	if (wake)
+		q->c.wakeups++;
+	spin_unlock_bh(&q->lock);
+
+	if (wake)
+		wake_up_interruptible_poll(&q->wait, EPOLLIN | EPOLLRDNORM);
+	return 0;
+}
+
+/*
+ * Drop the in-flight packets @match selects (all when NULL).  The frames
+ * stay reserved (ORPHANED) until userspace answers for them or releases
+ * the queue.  Atomic context: called under rcu_read_lock by netfilter.
+ */
+static void nfring_flush(struct nfring_queue *q,
+			 bool (*match)(const struct nf_queue_entry *, int),
+			 int ifindex)
+{
+	u32 i;
+
+	spin_lock_bh(&q->lock);
+	for (i = 0; i < q->entries; i++) {
+		struct nfring_slot *slot = &q->slots[i];
+
+		if (slot->state != NFRING_SLOT_INFLIGHT)
+			continue;
+		if (match && !match(slot->entry, ifindex))
+			continue;
+		nfring_drop_entry(slot->entry);
+		slot->entry = NULL;
+		slot->state = NFRING_SLOT_ORPHANED;
+		q->c.in_flight--;
+		q->c.flushed++;
+	}
+	spin_unlock_bh(&q->lock);
+}
+
+/* netfilter removed a hook in @net: packets queued from it must go. */
+void nfring_hook_drop(struct net *net)
+{
+	struct nfring_net *nn = nfring_pernet(net);
+	struct nfring_queue *q;
+	int b;
+
+	/* Also called on netns init unwind, before our pernet data exists. */
+	if (!nn)
+		return;
+	rcu_read_lock();
+	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
+		hlist_for_each_entry_rcu(q, &nn->queues[b], node)
+			nfring_flush(q, NULL, 0);
+	rcu_read_unlock();
+}
+
+static bool nfring_entry_uses_dev(const struct nf_queue_entry *e, int ifindex)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	if (e->physin && e->physin->ifindex == ifindex)
+		return true;
+	if (e->physout && e->physout->ifindex == ifindex)
+		return true;
+	if (e->bridge_dev && e->bridge_dev->ifindex == ifindex)
+		return true;
+#endif
+	if (e->skb_dev && e->skb_dev->ifindex == ifindex)
+		return true;
+	if (e->state.in && e->state.in->ifindex == ifindex)
+		return true;
+	if (e->state.out && e->state.out->ifindex == ifindex)
+		return true;
+	return false;
+}
+
+/* A device went down: release the packets holding a reference to it. */
+void nfring_dev_down(struct net *net, int ifindex)
+{
+	struct nfring_net *nn = nfring_pernet(net);
+	struct nfring_queue *q;
+	int b;
+
+	rcu_read_lock();
+	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
+		hlist_for_each_entry_rcu(q, &nn->queues[b], node)
+			nfring_flush(q, nfring_entry_uses_dev, ifindex);
+	rcu_read_unlock();
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The verdict side of a bound queue: draining the verdict ring in the
+ * worker's kick or the reinject work (process context), applying each
+ * verdict (mark, mangle) and continuing hook traversal.
+ *
+ * Trust boundary: the USER region and the frames are written by userspace
+ * at any time.  Every field the kernel needs from them is read once
+ * (READ_ONCE / smp_load_acquire) into a local, validated, and only the
+ * local is used.  Kernel-private state (entries, slots, the free stack)
+ * lives in kernel memory only.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/netfilter.h>
+#include <linux/sched.h>
+#include <linux/skbuff.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_queue.h>
+
+#include "nfring_internal.h"
+
+/*
+ * Verdicts handled per RCU section, and per run of the work before it
+ * requeues itself so that other work items and softirqs get a turn.
+ */
+#define NFRING_VERDICT_BATCH	64
+#define NFRING_WORK_BUDGET	4096
+/*
+ * Frees a packet without continuing hook traversal.  nf_reinject(NF_DROP)
+ * would look the hook up first and warn if it was just removed, which is
+ * exactly when hook_drop flushes; dropping needs no hook.
+ */
+void nfring_drop_entry(struct nf_queue_entry *entry)
+{
+	kfree_skb(entry->skb);
+	nf_queue_entry_free(entry);
+}
+
+/*
+ * Continue hook traversal with @verdict, as nfnetlink_queue does: on
+ * accept, conntrack may need to attach/confirm (the ct hook's update).
+ * Caller holds rcu_read_lock, as nf_reinject requires on 6.1.
+ */
+void nfring_reinject(struct nf_queue_entry *entry, unsigned int verdict)
+{
+	const struct nf_ct_hook *ct_hook;
+
+	if (verdict == NF_DROP) {
+		nfring_drop_entry(entry);
+		return;
+	}
+	ct_hook = rcu_dereference(nf_ct_hook);
+	if (ct_hook && ct_hook->update(entry->state.net, entry->skb) < 0) {
+		nfring_drop_entry(entry);
+		return;
+	}
+	nf_reinject(entry, verdict);
+}
+
+/* Push frames whose verdict has been applied back on the free stack. */
+static void nfring_free_frames(struct nfring_queue *q, const u32 *frames,
+			       unsigned int n)
+{
+	unsigned int i;
+
+	if (!n)
+		return;
+	spin_lock_bh(&q->lock);
+	for (i = 0; i < n; i++) {
+		q->slots[frames[i]].state = NFRING_SLOT_FREE;
+		q->free_stack[q->nr_free++] = frames[i];
+	}
+	spin_unlock_bh(&q->lock);
+}
+
+/*
+ * Replace the packet with @len bytes at @data (a frame in shared memory;
+ * it may change under us, which only changes the packet's bytes).
+ */
+static int nfring_mangle(struct nf_queue_entry *e, const u8 *data, u32 len)
+{
+	struct sk_buff *skb = e->skb;
+	unsigned int min_len = e->state.pf == NFPROTO_IPV4 ?
+			       sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+
+	if (skb_is_gso(skb) || len < min_len || len > 0xffff)
+		return -EINVAL;
+
+	if (len < skb->len) {
+		if (pskb_trim(skb, len))
+			return -ENOMEM;
+	} else if (len > skb->len) {
+		unsigned int grow = len - skb->len;
+
+		if (grow > skb_tailroom(skb)) {
+			struct sk_buff *nskb;
+
+			nskb = skb_copy_expand(skb, skb_headroom(skb), grow,
+					       GFP_ATOMIC);
+			if (!nskb)
+				return -ENOMEM;
+			kfree_skb(skb);
+			skb = nskb;
+			e->skb = skb;
+		}
+		skb_put(skb, grow);
+	}
+	if (skb_ensure_writable(skb, len))
+		return -ENOMEM;
+	skb_copy_to_linear_data(skb, data, len);
+	skb->ip_summed = CHECKSUM_NONE;
+	return 0;
+}
+
+/*
+ * Apply one verdict, already copied out of shared memory.  Returns true
+ * when the frame is to be freed by the caller (after the batch).
+ */
+static bool nfring_apply_verdict(struct nfring_queue *q,
+				 const struct nfring_verdict *v)
+{
+	u32 frame = lower_32_bits(v->id);
+	u32 gen = upper_32_bits(v->id);
+	struct nf_queue_entry *entry;
+	struct nfring_slot *slot;
+	unsigned int verdict = v->verdict;
+
+	if (frame >= q->entries || !gen)
+		goto invalid;
+	if (verdict != NFRING_ACCEPT && verdict != NFRING_DROP &&
+	    verdict != NFRING_REPEAT)
+		goto invalid;
+	if (v->flags & ~NFRING_VF_ALL)
+		goto invalid;
+	/* Fields that mean nothing without their flag must be zero. */
+	if (!(v->flags & NFRING_VF_SET_MARK) && v->mark)
+		goto invalid;
+	if (!(v->flags & NFRING_VF_MANGLE) && v->new_len)
+		goto invalid;
+	if ((v->flags & NFRING_VF_MANGLE) &&
+	    (!v->new_len || v->new_len > q->frame_size))
+		goto invalid;
+
+	spin_lock_bh(&q->lock);
+	slot = &q->slots[frame];
+	if (slot->gen != gen) {
+		spin_unlock_bh(&q->lock);
+		goto invalid;
+	}
+	switch (slot->state) {
+	case NFRING_SLOT_INFLIGHT:
+		entry = slot->entry;
+		slot->entry = NULL;
+		slot->state = NFRING_SLOT_APPLYING;
+		q->c.in_flight--;
+		spin_unlock_bh(&q->lock);
+		break;
+	case NFRING_SLOT_ORPHANED:
+		/*
+		 * The packet was flushed; its frame is free only now.  Mark
+		 * it taken so that a duplicate in this batch cannot free it
+		 * twice.
+		 */
+		slot->state = NFRING_SLOT_APPLYING;
+		spin_unlock_bh(&q->lock);
+		return true;
+	default:
+		/* Free (duplicate verdict) or being applied right now. */
+		spin_unlock_bh(&q->lock);
+		goto invalid;
+	}
+
+	if (v->flags & NFRING_VF_SET_MARK) {
+		entry->skb->mark = v->mark;
+		q->c.marked++;
+	}
+	if (v->flags & NFRING_VF_MANGLE) {
+		if (nfring_mangle(entry,
+				  q->frames + (size_t)frame * q->frame_size,
+				  v->new_len)) {
+			q->c.mangle_failed++;
+			verdict = NF_DROP;
+		} else {
+			q->c.mangled++;
+		}
+	}
+	switch (verdict) {
+	case NFRING_ACCEPT:
+		q->c.accepted++;
+		break;
+	case NFRING_REPEAT:
+		q->c.repeated++;
+		break;
+	default:
+		q->c.dropped++;
+		break;
+	}
+	nfring_reinject(entry, verdict);
+	return true;
+
+invalid:
+	q->c.invalid++;
+	return false;
+}
+
+/*
+ * Apply the next @n (<= NFRING_VERDICT_BATCH) verdicts, already known to
+ * be published (F), then hand their slots back (G) and free their frames.
+ */
+void nfring_apply_batch(struct nfring_queue *q, u32 n)
+{
+	u32 freed[NFRING_VERDICT_BATCH];
+	unsigned int i, nfreed = 0;
+
+	rcu_read_lock();
+	for (i = 0; i < n; i++) {
+		const struct nfring_verdict *sv =
+			&q->vr_desc[(q->vr_cons + i) & q->mask];
+		struct nfring_verdict v;
+
+		/* Each field exactly once; only the copy is used. */
+		v.id = READ_ONCE(sv->id);
+		v.verdict = READ_ONCE(sv->verdict);
+		v.flags = READ_ONCE(sv->flags);
+		v.mark = READ_ONCE(sv->mark);
+		v.new_len = READ_ONCE(sv->new_len);
+		if (nfring_apply_verdict(q, &v))
+			freed[nfreed++] = lower_32_bits(v.id);
+	}
+	rcu_read_unlock();
+	q->vr_cons += n;
+	/* (G) pairs with (H): our reads of the slots are done. */
+	smp_store_release(&q->kpage->vr_consumer, q->vr_cons);
+	nfring_free_frames(q, freed, nfreed);
+}
+
+/*
+ * Drains the verdict ring.  Process context, under drain_lock: from the
+ * worker's kick, or from the work item when a drain ran out of budget.
+ * Per verdict: one 24-byte read of shared memory, one spinlock round trip
+ * to detach the entry, nf_reinject; frames go back in one lock per batch.
+ */
+static void nfring_drain_verdicts(struct nfring_queue *q)
+{
+	unsigned int done = 0;
+
+	lockdep_assert_held(&q->drain_lock);
+
+	/* Awake: userspace need not kick while we run (K2 reads this). */
+	WRITE_ONCE(q->kpage->flags, 0);
+
+	for (;;) {
+		u32 prod, avail, n;
+
+		/* (F) pairs with (E): index before the descriptors. */
+		prod = smp_load_acquire(&q->upage->vr_producer);
+		avail = prod - q->vr_cons;
+		if (unlikely(avail > q->entries)) {
+			/*
+			 * No honest producer gets more than a ring ahead of
+			 * us.  Skip to its index: the entries in between are
+			 * not trustworthy, and packets they would have
+			 * answered stay in flight until a valid verdict or
+			 * release.  Then sleep until the next kick, so that a
+			 * producer rewritten in a loop cannot keep us here.
+			 */
+			q->c.invalid++;
+			q->vr_cons = prod;
+			/* (G) pairs with (H), as below. */
+			smp_store_release(&q->kpage->vr_consumer, q->vr_cons);
+			WRITE_ONCE(q->kpage->flags, NFRING_KF_NEED_KICK);
+			return;
+		}
+		if (!avail) {
+			WRITE_ONCE(q->kpage->flags, NFRING_KF_NEED_KICK);
+			/* (K1) pairs with (K2): flag store before re-check. */
+			smp_mb();
+			if (READ_ONCE(q->upage->vr_producer) == q->vr_cons)
+				break;
+			WRITE_ONCE(q->kpage->flags, 0);
+			/* A producer that keeps moving still costs budget. */
+			done++;
+			goto next;
+		}
+
+		n = min_t(u32, avail, NFRING_VERDICT_BATCH);
+		nfring_apply_batch(q, n);
+		done += n;
+next:
+		if (done >= NFRING_WORK_BUDGET) {
+			/* Flag stays clear: we come back without a kick. */
+			queue_work(nfring_wq, &q->reinject_work);
+			return;
+		}
+		cond_resched();
+	}
+}
+
+void nfring_reinject_work(struct work_struct *work)
+{
+	struct nfring_queue *q = container_of(work, struct nfring_queue,
+					      reinject_work);
+
+	mutex_lock(&q->drain_lock);
+	nfring_drain_verdicts(q);
+	mutex_unlock(&q->drain_lock);
+}
+
+/*
+ * A kick from the worker (ioctl or write, process context).  The verdicts
+ * are applied right here, in the worker's own syscall: no kworker wake-up
+ * and context switch per batch, which is what NFQUEUE's sendmsg path costs
+ * too.  If a drain is already running (the work item after a budget
+ * break), it will see the new verdicts; the work is queued to be sure.
+ */
+void nfring_queue_kick(struct nfring_queue *q)
+{
+	atomic64_inc(&q->c.kicks);
+	if (mutex_trylock(&q->drain_lock)) {
+		nfring_drain_verdicts(q);
+		mutex_unlock(&q->drain_lock);
+	} else {
+		queue_work(nfring_wq, &q->reinject_work);
+	}
+}
+
