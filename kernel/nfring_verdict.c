@@ -21,12 +21,6 @@
 #include "nfring_internal.h"
 
 /*
- * Verdicts handled per RCU section, and per run of the work before it
- * requeues itself so that other work items and softirqs get a turn.
- */
-#define NFRING_VERDICT_BATCH	64
-#define NFRING_WORK_BUDGET	4096
-/*
  * Frees a packet without continuing hook traversal.  nf_reinject(NF_DROP)
  * would look the hook up first and warn if it was just removed, which is
  * exactly when hook_drop flushes; dropping needs no hook.
@@ -75,47 +69,87 @@ static void nfring_free_frames(struct nfring_queue *q, const u32 *frames,
 }
 
 /*
- * Replace the packet with @len bytes at @data (a frame in shared memory;
- * it may change under us, which only changes the packet's bytes).
+ * Take the packet of @slot for applying a verdict: INFLIGHT -> APPLYING.
+ * From here until nfring_finish_entry, flushes cannot free it; they set
+ * flush_pending instead.  Caller holds q->lock.
  */
-static int nfring_mangle(struct nf_queue_entry *e, const u8 *data, u32 len)
+struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
+					 struct nfring_slot *slot)
 {
-	struct sk_buff *skb = e->skb;
-	unsigned int min_len = e->state.pf == NFPROTO_IPV4 ?
-			       sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	struct nf_queue_entry *entry = slot->entry;
 
-	if (skb_is_gso(skb) || len < min_len || len > 0xffff)
-		return -EINVAL;
+	lockdep_assert_held(&q->lock);
+	slot->entry = NULL;
+	slot->state = NFRING_SLOT_APPLYING;
+	slot->flush_pending = false;
+	q->c.in_flight--;
+	return entry;
+}
 
-	if (len < skb->len) {
-		if (pskb_trim(skb, len))
-			return -ENOMEM;
-	} else if (len > skb->len) {
-		unsigned int grow = len - skb->len;
-
-		if (grow > skb_tailroom(skb)) {
-			struct sk_buff *nskb;
-
-			nskb = skb_copy_expand(skb, skb_headroom(skb), grow,
-					       GFP_ATOMIC);
-			if (!nskb)
-				return -ENOMEM;
-			kfree_skb(skb);
-			skb = nskb;
-			e->skb = skb;
-		}
-		skb_put(skb, grow);
+/*
+ * Continue hook traversal for a packet taken with nfring_take_entry, and
+ * count the outcome.  If netfilter flushed the queue while we held the
+ * packet (its hook may be gone), it is dropped as the flush would have.
+ * Caller holds rcu_read_lock; the frame stays APPLYING until the caller
+ * frees it.
+ */
+void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
+			 struct nf_queue_entry *entry, unsigned int verdict)
+{
+	spin_lock_bh(&q->lock);
+	if (slot->flush_pending) {
+		q->c.flushed++;
+		spin_unlock_bh(&q->lock);
+		nfring_drop_entry(entry);
+		return;
 	}
-	if (skb_ensure_writable(skb, len))
-		return -ENOMEM;
-	skb_copy_to_linear_data(skb, data, len);
-	skb->ip_summed = CHECKSUM_NONE;
-	return 0;
+	spin_unlock_bh(&q->lock);
+
+	switch (verdict) {
+	case NFRING_ACCEPT:
+		q->c.accepted++;
+		break;
+	case NFRING_REPEAT:
+		q->c.repeated++;
+		break;
+	default:
+		q->c.dropped++;
+		break;
+	}
+	nfring_reinject(entry, verdict);
+}
+
+/*
+ * The fields of a verdict besides its id.  Returns the verdict to apply,
+ * or -EINVAL.
+ */
+static int nfring_check_verdict(const struct nfring_queue *q,
+				const struct nfring_verdict *v)
+{
+	if (v->verdict != NFRING_ACCEPT && v->verdict != NFRING_DROP &&
+	    v->verdict != NFRING_REPEAT)
+		return -EINVAL;
+	if (v->flags & ~NFRING_VF_ALL)
+		return -EINVAL;
+	/* Fields that mean nothing without their flag must be zero. */
+	if (!(v->flags & NFRING_VF_SET_MARK) && v->mark)
+		return -EINVAL;
+	if (!(v->flags & NFRING_VF_MANGLE) && v->new_len)
+		return -EINVAL;
+	if ((v->flags & NFRING_VF_MANGLE) &&
+	    (!v->new_len || v->new_len > q->frame_size))
+		return -EINVAL;
+	return v->verdict;
 }
 
 /*
  * Apply one verdict, already copied out of shared memory.  Returns true
  * when the frame is to be freed by the caller (after the batch).
+ *
+ * A verdict whose id names a live packet but is otherwise invalid drops
+ * that packet (counted in invalid and dropped): it must not stay pinned
+ * until release, where a buggy worker would fill the ring with them.
+ * A verdict whose id names no live packet is counted and skipped.
  */
 static bool nfring_apply_verdict(struct nfring_queue *q,
 				 const struct nfring_verdict *v)
@@ -124,22 +158,9 @@ static bool nfring_apply_verdict(struct nfring_queue *q,
 	u32 gen = upper_32_bits(v->id);
 	struct nf_queue_entry *entry;
 	struct nfring_slot *slot;
-	unsigned int verdict = v->verdict;
+	int verdict;
 
 	if (frame >= q->entries || !gen)
-		goto invalid;
-	if (verdict != NFRING_ACCEPT && verdict != NFRING_DROP &&
-	    verdict != NFRING_REPEAT)
-		goto invalid;
-	if (v->flags & ~NFRING_VF_ALL)
-		goto invalid;
-	/* Fields that mean nothing without their flag must be zero. */
-	if (!(v->flags & NFRING_VF_SET_MARK) && v->mark)
-		goto invalid;
-	if (!(v->flags & NFRING_VF_MANGLE) && v->new_len)
-		goto invalid;
-	if ((v->flags & NFRING_VF_MANGLE) &&
-	    (!v->new_len || v->new_len > q->frame_size))
 		goto invalid;
 
 	spin_lock_bh(&q->lock);
@@ -150,10 +171,7 @@ static bool nfring_apply_verdict(struct nfring_queue *q,
 	}
 	switch (slot->state) {
 	case NFRING_SLOT_INFLIGHT:
-		entry = slot->entry;
-		slot->entry = NULL;
-		slot->state = NFRING_SLOT_APPLYING;
-		q->c.in_flight--;
+		entry = nfring_take_entry(q, slot);
 		spin_unlock_bh(&q->lock);
 		break;
 	case NFRING_SLOT_ORPHANED:
@@ -171,32 +189,27 @@ static bool nfring_apply_verdict(struct nfring_queue *q,
 		goto invalid;
 	}
 
-	if (v->flags & NFRING_VF_SET_MARK) {
-		entry->skb->mark = v->mark;
-		q->c.marked++;
-	}
-	if (v->flags & NFRING_VF_MANGLE) {
-		if (nfring_mangle(entry,
-				  q->frames + (size_t)frame * q->frame_size,
-				  v->new_len)) {
-			q->c.mangle_failed++;
-			verdict = NF_DROP;
-		} else {
-			q->c.mangled++;
+	verdict = nfring_check_verdict(q, v);
+	if (verdict < 0) {
+		q->c.invalid++;
+		verdict = NF_DROP;
+	} else {
+		if (v->flags & NFRING_VF_SET_MARK) {
+			entry->skb->mark = v->mark;
+			q->c.marked++;
+		}
+		if (v->flags & NFRING_VF_MANGLE) {
+			if (nfring_mangle(q, entry,
+					  q->frames + (size_t)frame * q->frame_size,
+					  v->new_len)) {
+				q->c.mangle_failed++;
+				verdict = NF_DROP;
+			} else {
+				q->c.mangled++;
+			}
 		}
 	}
-	switch (verdict) {
-	case NFRING_ACCEPT:
-		q->c.accepted++;
-		break;
-	case NFRING_REPEAT:
-		q->c.repeated++;
-		break;
-	default:
-		q->c.dropped++;
-		break;
-	}
-	nfring_reinject(entry, verdict);
+	nfring_finish_entry(q, slot, entry, verdict);
 	return true;
 
 invalid:

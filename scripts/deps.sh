@@ -18,6 +18,8 @@ PACKAGES=(
 	# the VM harness and the network inside it
 	qemu-system-x86 qemu-utils busybox-static cpio zstd
 	nftables iproute2 iptables
+	# real ping (-R, IP options) for the hostile-mangle tests
+	iputils-ping
 	# the benchmark's TCP workload (copied into the VM image) and its plots
 	iperf3 gnuplot-nox
 	# the development VM definition is checked with `vagrant validate`

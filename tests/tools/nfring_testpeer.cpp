@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "nfring/queue.hpp"
@@ -52,6 +53,12 @@ struct options {
 	std::string ready_file;
 	// Written raw into the user page (hostile values included).
 	std::uint32_t wake_batch = 0, wake_usecs = 0;
+	// Hostile mangles: bytes poked into the frame, then MANGLE with
+	// mangle_len bytes (-1: the captured length).
+	std::vector<std::pair<std::uint32_t, std::uint8_t>> pokes;
+	long mangle_len = -1;
+	bool bad_flags = false;  // an unknown verdict flag on every answer
+	bool print_desc = false; // one line per packet: pf, hook, hw_protocol
 };
 
 [[noreturn]] void usage(int rc)
@@ -81,7 +88,15 @@ struct options {
 	        "  --wake-batch N      wake coalescing hints, written as "
 	        "given\n"
 	        "  --wake-usecs N      (see nfring_user_page; default 0: "
-	        "off)\n");
+	        "off)\n"
+	        "  --poke OFF=VAL      write byte VAL at frame offset OFF, then "
+	        "MANGLE\n"
+	        "                      (repeatable; no checksum is fixed)\n"
+	        "  --mangle-len N      MANGLE with new_len N, frame as is or "
+	        "poked\n"
+	        "  --bad-flags         answer with an unknown verdict flag\n"
+	        "  --print-desc        print pf, hook and hw_protocol of each "
+	        "packet\n");
 	std::exit(rc);
 }
 
@@ -201,6 +216,29 @@ options parse(int argc, char **argv)
 			        arg_number("--idle-exit", val(), 1L << 30);
 		else if (a == "--ready")
 			o.ready_file = val();
+		else if (a == "--poke") {
+			const std::string m = val();
+			const auto eq = m.find('=');
+			if (eq == std::string::npos) {
+				std::fprintf(stderr,
+				             "nfring-testpeer: --poke '%s': "
+				             "expected OFFSET=BYTE\n",
+				             m.c_str());
+				std::exit(2);
+			}
+			o.pokes.emplace_back(
+			        static_cast<std::uint32_t>(arg_number(
+			                "--poke offset", m.substr(0, eq).c_str(),
+			                65535)),
+			        static_cast<std::uint8_t>(arg_number(
+			                "--poke byte", m.substr(eq + 1).c_str(),
+			                255)));
+		} else if (a == "--mangle-len")
+			o.mangle_len = arg_number("--mangle-len", val(), 1L << 30);
+		else if (a == "--bad-flags")
+			o.bad_flags = true;
+		else if (a == "--print-desc")
+			o.print_desc = true;
 		else {
 			std::fprintf(
 			        stderr,
@@ -324,6 +362,18 @@ void peer::answer(const nfring_rx_desc &d, std::uint32_t k)
 			v.new_len = n;
 		}
 	}
+	if (!o_.pokes.empty() || o_.mangle_len >= 0) {
+		auto frame = q_.frame(d);
+		for (const auto &[off, byte] : o_.pokes)
+			if (off < frame.size())
+				frame[off] = static_cast<std::byte>(byte);
+		v.flags |= NFRING_VF_MANGLE;
+		v.new_len = o_.mangle_len >= 0
+		                    ? static_cast<std::uint32_t>(o_.mangle_len)
+		                    : d.cap_len;
+	}
+	if (o_.bad_flags)
+		v.flags |= 0x80000000u;
 	answered_++;
 }
 
@@ -438,8 +488,15 @@ int peer::run()
 			continue;
 		}
 		idle_ms = 0;
-		for (std::uint32_t i = 0; i < n; i++)
+		for (std::uint32_t i = 0; i < n; i++) {
 			pending_.push_back(q_.rx().at(i));
+			const auto &d = pending_.back();
+			if (o_.print_desc)
+				std::printf("desc pf %u hook %u hw_protocol "
+				            "0x%04x len %u\n",
+				            d.pf, d.hook, ntohs(d.hw_protocol),
+				            d.pkt_len);
+		}
 		q_.rx().release(n);
 		seen_ += n;
 		if (o_.hold) {
