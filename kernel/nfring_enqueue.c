@@ -21,13 +21,19 @@
 
 #include "nfring_internal.h"
 
-/* Caller holds rcu_read_lock (netfilter hooks always do). */
-struct nfring_queue *nfring_lookup_rcu(struct nfring_net *nn, u16 queue_num)
+/*
+ * The live queue bound to @queue_num, skipping one that is being unbound
+ * (it stays listed until its last packet has its verdict, so that flushes
+ * still reach those packets).  Caller holds rcu_read_lock (netfilter hooks
+ * always do) or nn->lock.
+ */
+struct nfring_queue *nfring_lookup(struct nfring_net *nn, u16 queue_num)
 {
 	struct nfring_queue *q;
 
-	hlist_for_each_entry_rcu(q, &nn->queues[nfring_hash(queue_num)], node)
-		if (q->queue_num == queue_num)
+	hlist_for_each_entry_rcu(q, &nn->queues[nfring_hash(queue_num)], node,
+				 lockdep_is_held(&nn->lock))
+		if (q->queue_num == queue_num && !READ_ONCE(q->dead))
 			return q;
 	return NULL;
 }
@@ -50,6 +56,8 @@ static bool nfring_ct_shared_unconfirmed(const struct sk_buff *skb)
 /*
  * Bridged packets (pf bridge, or IPv4/6 through br_netfilter) need the
  * bridge port checks nfnetlink_queue does on reinject; not supported yet.
+ * outfn treats them as a queue without a listener, so that the rule's
+ * bypass flag decides, as it does for NFQUEUE without a listener.
  */
 static bool nfring_family_supported(const struct nf_queue_entry *entry)
 {
@@ -97,7 +105,10 @@ static void nfring_fill_desc(struct nfring_queue *q, struct nfring_rx_desc *d,
 	d->mark = skb->mark;
 	d->indev = entry->state.in ? entry->state.in->ifindex : 0;
 	d->outdev = entry->state.out ? entry->state.out->ifindex : 0;
-	d->hw_protocol = (__force u16)skb->protocol;
+	/* Raw sockets can reach LOCAL_OUT before skb->protocol is set. */
+	d->hw_protocol = (__force u16)(skb->protocol ?:
+		(entry->state.pf == NFPROTO_IPV4 ? htons(ETH_P_IP) :
+						   htons(ETH_P_IPV6)));
 	d->pf = entry->state.pf;
 	d->hook = entry->state.hook;
 	d->queue_num = q->queue_num;
@@ -167,7 +178,7 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 	u32 frame, gen, cap_len;
 	bool wake;
 
-	q = nfring_lookup_rcu(nn, queuenum);
+	q = nfring_lookup(nn, queuenum);
 	if (!q) {
 		atomic64_inc(&nn->no_worker);
 		return -ESRCH;
@@ -177,7 +188,7 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 		spin_lock_bh(&q->lock);
 		q->c.unsupported++;
 		spin_unlock_bh(&q->lock);
-		return -EPROTONOSUPPORT;
+		return -ESRCH;
 	}
 	if (nfring_ct_shared_unconfirmed(skb))
 		return -EINVAL;
@@ -243,7 +254,9 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 /*
  * Drop the in-flight packets @match selects (all when NULL).  The frames
  * stay reserved (ORPHANED) until userspace answers for them or releases
- * the queue.  Atomic context: called under rcu_read_lock by netfilter.
+ * the queue.  A packet whose verdict is being applied right now is left to
+ * the applier, which drops it on seeing flush_pending.  Atomic context:
+ * called under rcu_read_lock by netfilter.
  */
 static void nfring_flush(struct nfring_queue *q,
 			 bool (*match)(const struct nf_queue_entry *, int),
@@ -255,6 +268,11 @@ static void nfring_flush(struct nfring_queue *q,
 	for (i = 0; i < q->entries; i++) {
 		struct nfring_slot *slot = &q->slots[i];
 
+		if (slot->state == NFRING_SLOT_APPLYING) {
+			/* Cannot tell its device any more: be safe. */
+			slot->flush_pending = true;
+			continue;
+		}
 		if (slot->state != NFRING_SLOT_INFLIGHT)
 			continue;
 		if (match && !match(slot->entry, ifindex))

@@ -17,6 +17,7 @@
 #include <net/net_namespace.h>
 
 #include "nfring.h"
+#include "nfring_compat.h"
 
 struct nf_queue_entry;
 
@@ -65,6 +66,22 @@ struct nfring_slot {
 	struct nf_queue_entry	*entry;
 	u32			gen;
 	u8			state;
+	/*
+	 * Netfilter flushed the queue while the packet was APPLYING: its
+	 * hook may be gone, so the applier drops it instead of reinjecting.
+	 */
+	bool			flush_pending;
+};
+
+/*
+ * One shared-memory region: order-0 pages charged to the binder's memory
+ * cgroup, vmap'd at addr for the kernel, inserted into userspace mappings.
+ */
+struct nfring_region {
+	void			*addr;
+	struct page		**pages;
+	unsigned int		nr_pages;
+	size_t			size;		/* nr_pages * PAGE_SIZE */
 };
 
 /* Counters; see struct nfring_stats for their meaning. */
@@ -85,29 +102,30 @@ struct nfring_queue {
 	u16			queue_num;
 	u32			flags;		/* NFRING_BIND_* */
 	u32			default_verdict;
-	pid_t			pid;		/* who bound it, for /proc */
+	struct pid		*pid;		/* who bound it, for /proc */
+	/* MANGLE allowed: bound with CAP_NET_ADMIN in the initial userns. */
+	bool			mangle_allowed;
 
 	u32			entries;	/* power of two */
 	u32			mask;
 	u32			copy_range;
 	u32			frame_size;
 
-	/* Shared memory (vmalloc_user, mapped by mmap). */
-	struct nfring_kernel_page *kpage;
+	/* Shared memory: the three regions and views into them. */
+	struct nfring_region	kmem, umem, fmem;
+	struct nfring_kernel_page *kpage;	/* kmem.addr */
 	struct nfring_rx_desc	*rx_desc;
-	size_t			kernel_size;
-	struct nfring_user_page	*upage;
+	struct nfring_user_page	*upage;		/* umem.addr */
 	struct nfring_verdict	*vr_desc;
-	size_t			user_size;
-	u8			*frames;
-	size_t			frames_size;
+	u8			*frames;	/* fmem.addr */
 
 	/*
 	 * Producer side, serialised by lock (several CPUs may enqueue to one
 	 * queue at once); also guards slots[] and the free stack.
 	 */
 	spinlock_t		lock;
-	bool			dead;		/* unbinding: no more enqueues */
+	/* Unbinding: no more enqueues; lookups skip it (WRITE_ONCE). */
+	bool			dead;
 	u32			rx_prod;	/* private copy of rx_producer */
 	u32			rx_cons_cached;
 	struct nfring_slot	*slots;
@@ -135,7 +153,7 @@ extern unsigned int nfring_net_id;
 struct nfring_net *nfring_pernet(struct net *net);
 
 /* nfring_enqueue.c */
-struct nfring_queue *nfring_lookup_rcu(struct nfring_net *nn, u16 queue_num);
+struct nfring_queue *nfring_lookup(struct nfring_net *nn, u16 queue_num);
 int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum);
 enum hrtimer_restart nfring_wake_timer_fn(struct hrtimer *t);
 void nfring_hook_drop(struct net *net);
@@ -144,9 +162,17 @@ void nfring_dev_down(struct net *net, int ifindex);
 /* nfring_verdict.c */
 void nfring_drop_entry(struct nf_queue_entry *entry);
 void nfring_reinject(struct nf_queue_entry *entry, unsigned int verdict);
+struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
+					 struct nfring_slot *slot);
+void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
+			 struct nf_queue_entry *entry, unsigned int verdict);
 void nfring_apply_batch(struct nfring_queue *q, u32 n);
 void nfring_reinject_work(struct work_struct *work);
 void nfring_queue_kick(struct nfring_queue *q);
+
+/* nfring_mangle.c */
+int nfring_mangle(struct nfring_queue *q, struct nf_queue_entry *e,
+		  const u8 *data, u32 len);
 
 /* nfring_queue.c */
 

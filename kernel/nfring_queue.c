@@ -15,7 +15,10 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/pid.h>
 #include <linux/vmalloc.h>
+#include <linux/capability.h>
+#include <linux/user_namespace.h>
 #include <net/netfilter/nf_queue.h>
 
 #include "nfring_internal.h"
@@ -46,38 +49,82 @@ static int nfring_validate_bind(const struct nfring_bind *p)
 	return 0;
 }
 
+/*
+ * Shared memory is built from order-0 pages allocated with
+ * GFP_KERNEL_ACCOUNT, so a worker's rings count against its memory
+ * cgroup, then vmap'd for the kernel and inserted into userspace mappings
+ * page by page (vm_insert_pages).
+ */
+static void nfring_region_free(struct nfring_region *r)
+{
+	unsigned int i;
+
+	if (r->addr)
+		vunmap(r->addr);
+	for (i = 0; i < r->nr_pages && r->pages; i++)
+		if (r->pages[i])
+			__free_page(r->pages[i]);
+	kvfree(r->pages);
+	memset(r, 0, sizeof(*r));
+}
+
+static int nfring_region_alloc(struct nfring_region *r, size_t size)
+{
+	unsigned int i;
+
+	r->size = PAGE_ALIGN(size);
+	r->nr_pages = r->size >> PAGE_SHIFT;
+	if (!r->nr_pages)
+		return 0;
+	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages), GFP_KERNEL_ACCOUNT);
+	if (!r->pages)
+		return -ENOMEM;
+	for (i = 0; i < r->nr_pages; i++) {
+		r->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!r->pages[i])
+			return -ENOMEM;
+		cond_resched();
+	}
+	r->addr = vmap(r->pages, r->nr_pages, VM_MAP, PAGE_KERNEL);
+	return r->addr ? 0 : -ENOMEM;
+}
+
 static void nfring_queue_free_mem(struct nfring_queue *q)
 {
-	vfree(q->kpage);
-	vfree(q->upage);
-	vfree(q->frames);
+	nfring_region_free(&q->kmem);
+	nfring_region_free(&q->umem);
+	nfring_region_free(&q->fmem);
 	kvfree(q->slots);
 	kvfree(q->free_stack);
+	put_pid(q->pid);
 	kfree(q);
 }
 
 static int nfring_queue_alloc_mem(struct nfring_queue *q)
 {
 	u32 i;
+	int err;
 
-	q->kernel_size = PAGE_ALIGN(sizeof(struct nfring_kernel_page) +
-				    q->entries * sizeof(struct nfring_rx_desc));
-	q->user_size = PAGE_ALIGN(sizeof(struct nfring_user_page) +
-				  q->entries * sizeof(struct nfring_verdict));
-	q->frames_size = PAGE_ALIGN((size_t)q->entries * q->frame_size);
-
-	/* vmalloc_user: zeroed, and marked for remap_vmalloc_range. */
-	q->kpage = vmalloc_user(q->kernel_size);
-	q->upage = vmalloc_user(q->user_size);
-	if (q->frames_size)
-		q->frames = vmalloc_user(q->frames_size);
+	err = nfring_region_alloc(&q->kmem, sizeof(struct nfring_kernel_page) +
+				  q->entries * sizeof(struct nfring_rx_desc));
+	if (!err)
+		err = nfring_region_alloc(&q->umem,
+					  sizeof(struct nfring_user_page) +
+					  q->entries * sizeof(struct nfring_verdict));
+	if (!err)
+		err = nfring_region_alloc(&q->fmem,
+					  (size_t)q->entries * q->frame_size);
+	if (err)
+		return err;
 	q->slots = kvcalloc(q->entries, sizeof(*q->slots), GFP_KERNEL_ACCOUNT);
 	q->free_stack = kvmalloc_array(q->entries, sizeof(u32),
 				       GFP_KERNEL_ACCOUNT);
-	if (!q->kpage || !q->upage || (q->frames_size && !q->frames) ||
-	    !q->slots || !q->free_stack)
+	if (!q->slots || !q->free_stack)
 		return -ENOMEM;
 
+	q->kpage = q->kmem.addr;
+	q->upage = q->umem.addr;
+	q->frames = q->fmem.addr;
 	q->rx_desc = (void *)(q->kpage + 1);
 	q->vr_desc = (void *)(q->upage + 1);
 	/* Lowest frame first off the stack. */
@@ -92,7 +139,7 @@ static int nfring_queue_alloc_mem(struct nfring_queue *q)
 struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 {
 	struct nfring_net *nn = nfring_pernet(net);
-	struct nfring_queue *q, *other;
+	struct nfring_queue *q;
 	int err;
 
 	err = nfring_validate_bind(p);
@@ -109,7 +156,14 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	q->mask = p->ring_entries - 1;
 	q->copy_range = p->copy_range;
 	q->frame_size = ALIGN(p->copy_range, NFRING_FRAME_ALIGN);
-	q->pid = task_tgid_nr(current);
+	q->pid = get_pid(task_tgid(current));
+	/*
+	 * MANGLE hands the stack bytes it will trust.  Only a binder with
+	 * CAP_NET_ADMIN over the whole machine may do that; opening the
+	 * device needs the capability only in the netns's user namespace.
+	 */
+	q->mangle_allowed = net->user_ns == &init_user_ns &&
+			    ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->wait);
 	INIT_WORK(&q->reinject_work, nfring_reinject_work);
@@ -126,8 +180,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	}
 
 	spin_lock_bh(&nn->lock);
-	other = nfring_lookup_rcu(nn, q->queue_num);
-	if (other) {
+	if (nfring_lookup(nn, q->queue_num)) {
 		spin_unlock_bh(&nn->lock);
 		nfring_queue_free_mem(q);
 		return ERR_PTR(-EBUSY);
@@ -138,40 +191,70 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 
 	p->frame_size = q->frame_size;
 	p->kernel_off = NFRING_OFF_KERNEL;
-	p->kernel_size = q->kernel_size;
+	p->kernel_size = q->kmem.size;
 	p->user_off = NFRING_OFF_USER;
-	p->user_size = q->user_size;
+	p->user_size = q->umem.size;
 	p->frames_off = NFRING_OFF_FRAMES;
-	p->frames_size = q->frames_size;
+	p->frames_size = q->fmem.size;
 	p->rx_desc_off = sizeof(struct nfring_kernel_page);
 	p->vr_desc_off = sizeof(struct nfring_user_page);
 	return q;
 }
 
+/* Unbind: the default verdict for every packet still in flight. */
+static void nfring_queue_default_verdicts(struct nfring_queue *q)
+{
+	u32 i;
+
+	for (i = 0; i < q->entries; i++) {
+		struct nfring_slot *slot = &q->slots[i];
+		struct nf_queue_entry *entry;
+
+		spin_lock_bh(&q->lock);
+		if (slot->state != NFRING_SLOT_INFLIGHT) {
+			spin_unlock_bh(&q->lock);
+			continue;
+		}
+		entry = nfring_take_entry(q, slot);
+		spin_unlock_bh(&q->lock);
+
+		rcu_read_lock();
+		nfring_finish_entry(q, slot, entry, q->default_verdict);
+		rcu_read_unlock();
+
+		spin_lock_bh(&q->lock);
+		slot->state = NFRING_SLOT_FREE;
+		spin_unlock_bh(&q->lock);
+		cond_resched();
+	}
+}
+
 /*
- * The file is gone (worker exit or crash): stop enqueues, wait out every
- * outfn and the reinject work, give each packet still in flight the
- * default verdict, free everything.  Mappings hold the file, so nothing
- * maps the regions any more.
+ * The file is gone (worker exit or crash).  Stop enqueues, give every
+ * packet still in flight a verdict (what the worker published before it
+ * went, else the default), then take the queue off the list and free it.
+ *
+ * The queue stays on the per-netns list until its last packet is gone, so
+ * that hook removal and NETDEV_DOWN keep flushing its packets meanwhile: a
+ * packet whose base chain was deleted must never be reinjected with a
+ * stale hook index.  Mappings hold the file, so nothing maps the regions
+ * any more, and no kick can come.
  */
 void nfring_queue_unbind(struct nfring_queue *q)
 {
 	struct nfring_net *nn = nfring_pernet(q->net);
-	u32 i, avail;
-
-	spin_lock_bh(&nn->lock);
-	hlist_del_rcu(&q->node);
-	spin_unlock_bh(&nn->lock);
+	u32 avail;
 
 	spin_lock_bh(&q->lock);
-	q->dead = true;
+	/* outfn checks this under q->lock: nothing is enqueued after it. */
+	WRITE_ONCE(q->dead, true);
 	spin_unlock_bh(&q->lock);
 
-	/* After this no outfn, hook_drop or dev_down can still see q. */
-	synchronize_rcu();
+	/* An outfn that saw the queue alive may have armed the timer. */
 	hrtimer_cancel(&q->wake_timer);
 	cancel_work_sync(&q->reinject_work);
 
+	mutex_lock(&q->drain_lock);
 	/*
 	 * Verdicts published just before exit still count: apply what is on
 	 * the ring (at most one ring's worth; a garbage producer gets none).
@@ -186,24 +269,14 @@ void nfring_queue_unbind(struct nfring_queue *q)
 			cond_resched();
 		}
 	}
+	nfring_queue_default_verdicts(q);
+	mutex_unlock(&q->drain_lock);
 
-	for (i = 0; i < q->entries; i++) {
-		struct nfring_slot *slot = &q->slots[i];
-
-		if (slot->state != NFRING_SLOT_INFLIGHT)
-			continue;
-		rcu_read_lock();
-		nfring_reinject(slot->entry, q->default_verdict);
-		rcu_read_unlock();
-		if (q->default_verdict == NFRING_ACCEPT)
-			q->c.accepted++;
-		else
-			q->c.dropped++;
-		slot->entry = NULL;
-		slot->state = NFRING_SLOT_FREE;
-		q->c.in_flight--;
-		cond_resched();
-	}
+	spin_lock_bh(&nn->lock);
+	hlist_del_rcu(&q->node);
+	spin_unlock_bh(&nn->lock);
+	/* After this no outfn, flush or /proc reader can still see q. */
+	synchronize_rcu();
 	WARN_ON_ONCE(q->c.in_flight);
 
 	put_net(q->net);
@@ -214,28 +287,25 @@ int nfring_queue_mmap(struct nfring_queue *q, struct vm_area_struct *vma)
 {
 	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	unsigned long len = vma->vm_end - vma->vm_start;
+	struct nfring_region *r;
 	bool read_only = false;
-	size_t size;
-	void *mem;
+	unsigned long nr;
 
 	switch (off) {
 	case NFRING_OFF_KERNEL:
-		mem = q->kpage;
-		size = q->kernel_size;
+		r = &q->kmem;
 		read_only = true;
 		break;
 	case NFRING_OFF_USER:
-		mem = q->upage;
-		size = q->user_size;
+		r = &q->umem;
 		break;
 	case NFRING_OFF_FRAMES:
-		mem = q->frames;
-		size = q->frames_size;
+		r = &q->fmem;
 		break;
 	default:
 		return -EINVAL;
 	}
-	if (!mem || len > size)
+	if (!r->addr || len > r->size)
 		return -EINVAL;
 	/*
 	 * A private mapping would copy on write: the kernel would not see
@@ -246,9 +316,16 @@ int nfring_queue_mmap(struct nfring_queue *q, struct vm_area_struct *vma)
 	if (read_only) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EPERM;
-		vma->vm_flags &= ~VM_MAYWRITE;
+		nfring_vma_flags_clear(vma, VM_MAYWRITE);
 	}
-	return remap_vmalloc_range(vma, mem, 0);
+	/*
+	 * Not inherited by fork: a child must not write into our rings.  It
+	 * still inherits the file descriptor, which keeps the queue bound
+	 * (see docs/datapath.md on when the default verdict fires).
+	 */
+	nfring_vma_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
+	nr = len >> PAGE_SHIFT;
+	return vm_insert_pages(vma, vma->vm_start, r->pages, &nr);
 }
 
 __poll_t nfring_queue_poll(struct nfring_queue *q, struct file *file,
