@@ -21,6 +21,7 @@
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -78,12 +79,17 @@ static struct notifier_block nfring_netdev_notifier = {
 
 static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 {
+	/* PIDs as the reader's procfs (its pid namespace) numbers them. */
+	struct pid_namespace *ns = proc_pid_ns(file_inode(m->file)->i_sb);
 	struct nfring_stats st;
 
+	/* A queue being unbound is on its way out; its number is free. */
+	if (READ_ONCE(q->dead))
+		return;
 	nfring_queue_stats(q, &st);
 	seq_printf(m,
 		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s\n",
-		   q->queue_num, q->pid, q->entries, q->copy_range,
+		   q->queue_num, pid_nr_ns(q->pid, ns), q->entries, q->copy_range,
 		   q->flags & NFRING_BIND_FAIL_OPEN ? "open" : "closed",
 		   st.in_flight, st.enqueued, st.accepted, st.dropped,
 		   st.repeated, st.marked, st.mangled, st.ring_full,
@@ -203,24 +209,42 @@ static int nfring_dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * INFO and STATS fill at most the caller's .size bytes (an older, smaller
+ * struct gets its prefix) and write back the size filled.  Only a size too
+ * small to hold .size itself is refused.
+ */
+static int nfring_out_size(const __u32 __user *usize_p, size_t ksize,
+			   u32 *filled)
+{
+	u32 usize;
+
+	if (get_user(usize, usize_p))
+		return -EFAULT;
+	if (usize < sizeof(__u32))
+		return -EINVAL;
+	*filled = min_t(u32, usize, ksize);
+	return 0;
+}
+
 static long nfring_ioctl_info(struct nfring_info __user *uinfo)
 {
 	struct nfring_info info;
-	u32 usize;
+	u32 filled;
+	int err;
 
-	if (get_user(usize, &uinfo->size))
-		return -EFAULT;
-	if (usize < sizeof(info))
-		return -EINVAL;
+	err = nfring_out_size(&uinfo->size, sizeof(info), &filled);
+	if (err)
+		return err;
 
 	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
+	info.size = filled;
 	info.abi_version = NFRING_ABI_VERSION;
 	info.features = NFRING_FEAT_ALL;
 	info.max_queue_num = U16_MAX;
 	info.max_ring_entries = NFRING_MAX_RING_ENTRIES;
 	info.max_copy_range = NFRING_MAX_COPY_RANGE;
-	if (copy_to_user(uinfo, &info, sizeof(info)))
+	if (copy_to_user(uinfo, &info, filled))
 		return -EFAULT;
 	return 0;
 }
@@ -280,16 +304,17 @@ static long nfring_ioctl_stats(struct file *file,
 {
 	struct nfring_queue *q = nfring_file_queue(file);
 	struct nfring_stats st;
-	u32 usize;
+	u32 filled;
+	int err;
 
 	if (!q)
 		return -ENXIO;
-	if (get_user(usize, &ustats->size))
-		return -EFAULT;
-	if (usize < sizeof(st))
-		return -EINVAL;
+	err = nfring_out_size(&ustats->size, sizeof(st), &filled);
+	if (err)
+		return err;
 	nfring_queue_stats(q, &st);
-	if (copy_to_user(ustats, &st, sizeof(st)))
+	st.size = filled;
+	if (copy_to_user(ustats, &st, filled))
 		return -EFAULT;
 	return 0;
 }

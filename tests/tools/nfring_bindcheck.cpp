@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <functional>
 #include <sys/ioctl.h>
+#include <csignal>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -182,6 +184,68 @@ int main()
 		std::printf("FAIL: stats name queue %u, expected 41\n",
 		            st.queue_num);
 		failures++;
+	}
+	// The ABI says the kernel fills at most .size bytes: an older,
+	// smaller struct gets its prefix and the size filled.
+	{
+		struct {
+			nfring_stats st;
+			unsigned char guard[8];
+		} small{};
+		small.st.size = 16;
+		std::memset(small.guard, 0xa5, sizeof(small.guard));
+		expect_errno("stats with a 16-byte struct",
+		             ioctl(fd, NFRING_IOC_STATS, &small.st), 0);
+		if (small.st.size != 16 || small.st.queue_num != 41 ||
+		    small.st.enqueued != 0) {
+			std::printf("FAIL: 16-byte stats: size %u queue %u\n",
+			            small.st.size, small.st.queue_num);
+			failures++;
+		}
+		nfring_info info{};
+		info.size = 8;
+		info.features = ~0ULL;
+		expect_errno("info with an 8-byte struct",
+		             ioctl(fd, NFRING_IOC_INFO, &info), 0);
+		if (info.size != 8 || info.abi_version != NFRING_ABI_VERSION ||
+		    info.features != ~0ULL) {
+			std::printf("FAIL: 8-byte info: size %u abi %u, bytes "
+			            "past .size touched: %s\n",
+			            info.size, info.abi_version,
+			            info.features != ~0ULL ? "yes" : "no");
+			failures++;
+		}
+		info.size = 2;
+		expect_errno("info with a size too small for .size",
+		             ioctl(fd, NFRING_IOC_INFO, &info), EINVAL);
+	}
+
+	// Mappings are not inherited across fork: a child must not be able
+	// to write into the rings of the worker that forked it.
+	{
+		void *u = mmap(nullptr, b.user_size, PROT_READ | PROT_WRITE,
+		               MAP_SHARED, fd, static_cast<off_t>(b.user_off));
+		expect_errno("user region mapped", u == MAP_FAILED ? -1 : 0, 0);
+		if (u != MAP_FAILED) {
+			const pid_t child = fork();
+			if (child == 0) {
+				// Dies with SIGSEGV if the mapping is gone.
+				static_cast<volatile std::uint32_t *>(u)[0] = 1;
+				_exit(0);
+			}
+			int status = 0;
+			waitpid(child, &status, 0);
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) {
+				std::printf("ok: forked child has no mapping of the "
+				            "rings (SIGSEGV)\n");
+			} else {
+				std::printf("FAIL: forked child wrote into the "
+				            "rings (status 0x%x)\n",
+				            status);
+				failures++;
+			}
+			munmap(u, b.user_size);
+		}
 	}
 	expect_errno("kick after bind", ioctl(fd, NFRING_IOC_KICK), 0);
 	expect_errno("unknown ioctl", ioctl(fd, _IO(NFRING_IOC_MAGIC, 0x7f)),

@@ -18,14 +18,14 @@ moddir=/lib/modules/$kver
 KMODS=(
 	veth nf_tables nft_queue nft_ct nf_conntrack nfnetlink_queue
 	nft_chain_nat nf_nat nft_reject_inet nf_reject_ipv4 nf_reject_ipv6
-	nft_objref
+	nft_objref bridge nft_meta_bridge
 	pktgen
 )
 
 # Host programs the test scripts use.  Real ip/modprobe/nft are needed:
 # busybox's applets lack nft support and kmod features.  iperf3 is the
-# benchmark's TCP workload.
-PROGS=(bash nft ip kmod ss stty setsid setpriv iperf3)
+# benchmark's TCP workload; ping is iputils' (busybox's lacks -R).
+PROGS=(bash nft ip kmod ss stty setsid setpriv iperf3 ping)
 
 root=$(mktemp -d)
 chmod 0755 "$root"  # mktemp made it 0700: other users must reach /usr
