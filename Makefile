@@ -11,6 +11,7 @@ VM_IMAGE := $(BUILD)/vm/initramfs.cpio.gz
 KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all help deps module test-modules userspace vm-image check demo \
+	debug-kernel check-debug \
 	bench trace-rtt vm-shell load unload clean
 
 all: module userspace
@@ -19,6 +20,9 @@ help:
 	@echo "make            build nfring.ko and the userspace programs"
 	@echo "make check      install deps, build, run unit and VM tests (the test command)"
 	@echo "make demo       boot the test VM and show nfring working (see README)"
+	@echo "make check-debug  the VM suite, stress and soak on a debug kernel"
+	@echo "                (KASAN, lockdep, kmemleak...; built once, cached)"
+	@echo "make debug-kernel   build that kernel only"
 	@echo "make bench      microbenchmarks, then nfring vs NFQUEUE in the VM"
 	@echo "                (nfringctl status shows live counters; see README)"
 	@echo "make trace-rtt  ftrace breakdown of one idle round trip, no queue vs nfring"
@@ -57,6 +61,14 @@ check:
 
 demo:
 	scripts/demo.sh
+
+# The debug kernel is cached per machine (see scripts/debug-kernel.sh).
+debug-kernel:
+	scripts/deps.sh --debug-kernel
+	scripts/debug-kernel.sh
+
+check-debug: debug-kernel all test-modules vm-image
+	scripts/check-debug.sh
 
 # Microbenchmarks, then nfring vs NFQUEUE in one VM boot (bench/results/).
 bench: all

@@ -25,7 +25,7 @@ tarball=/usr/src/linux-source-6.1.tar.xz
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
 if [ -z "$srcver" ] || [ ! -r "$tarball" ]; then
-	echo "debug-kernel: linux-source-6.1 is not installed; run scripts/deps.sh --debug-kernel" >&2
+	echo "debug-kernel: linux-source-6.1 is not installed; run make debug-kernel" >&2
 	exit 2
 fi
 key=$srcver-$(cat "$fragment" "$0" | sha256sum | cut -c1-12)

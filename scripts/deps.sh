@@ -4,6 +4,10 @@
 # the Vagrant provisioner all call this script and keep no list of their own.
 #
 # Idempotent and quick when everything is present (one dpkg-query, no apt).
+#
+# usage: deps.sh                  what build, check, demo and bench need
+#        deps.sh --debug-kernel   also what building the debug test kernel
+#                                 needs (make check-debug)
 set -euo pipefail
 
 PACKAGES=(
@@ -25,6 +29,15 @@ PACKAGES=(
 	# the development VM definition is checked with `vagrant validate`
 	vagrant
 )
+
+# Debian's own 6.1 source, and what building a kernel from it takes.
+DEBUG_KERNEL_PACKAGES=(linux-source-6.1 flex bison bc libelf-dev libssl-dev rsync)
+if [ "${1:-}" = --debug-kernel ]; then
+	PACKAGES+=("${DEBUG_KERNEL_PACKAGES[@]}")
+elif [ -n "${1:-}" ]; then
+	echo "deps: unknown option '$1' (expected --debug-kernel or nothing)" >&2
+	exit 2
+fi
 
 missing=()
 status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" \

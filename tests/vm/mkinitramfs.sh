@@ -7,12 +7,16 @@
 #   BIN_DIR  every executable in it is copied to /usr/local/bin (may be empty)
 #   EXTRA.ko modules placed in /lib/modules/KVER/extra (nfring.ko and the
 #            harness's own test modules)
+# Environment:
+#   NFRING_MODROOT  root under which lib/modules/KVER lives (default /; the
+#                   debug kernel's modules_install output)
 set -euo pipefail
 
 out=$1 kver=$2 bindir=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
-moddir=/lib/modules/$kver
+modroot=${NFRING_MODROOT:-}
+moddir=${modroot%/}/lib/modules/$kver
 
 # Modules the VM tests load, by name; dependencies are resolved below.
 KMODS=(
@@ -64,16 +68,17 @@ fi
 
 # Kernel modules: the closure of KMODS as modprobe resolves it on the host.
 mapfile -t kos < <(for m in "${KMODS[@]}"; do
-	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	modprobe -d "${modroot:-/}" -S "$kver" --show-depends "$m" |
+		awk '$1 == "insmod" { print $2 }'
 done | sort -u)
 for ko in "${kos[@]}"; do
-	install -D -m 0644 "$ko" "$root$ko"
+	install -D -m 0644 "$ko" "$root/lib/modules/$kver/${ko#"$moddir"/}"
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	[ -f "$moddir/$f" ] && cp "$moddir/$f" "$root$moddir/"
+	[ -f "$moddir/$f" ] && cp "$moddir/$f" "$root/lib/modules/$kver/"
 done
 for ko in "$@"; do
-	install -m 0644 "$ko" "$root$moddir/extra/"
+	install -m 0644 "$ko" "$root/lib/modules/$kver/extra/"
 done
 depmod -b "$root" "$kver"
 

@@ -10,6 +10,10 @@
 #
 # Environment:
 #   NFRING_KVER     kernel version (default: scripts/kver.sh)
+#   NFRING_VM_KERNEL_DIR  boot the kernel of this folder (vmlinuz, kver), as
+#                   scripts/debug-kernel.sh makes it, instead of /boot's
+#   NFRING_VM_INITRAMFS   use this image instead of INITRAMFS (the image
+#                   built for that kernel)
 #   NFRING_ACCEL    kvm or tcg, skipping the probe
 #   NFRING_VM_TIMEOUT  seconds the whole run may take (default 300)
 #   NFRING_VM_APPEND   extra kernel command line words, e.g. " X=1" (they
@@ -36,8 +40,14 @@ initramfs=${1:?usage: run-vm.sh [--shell] INITRAMFS [CASE]}
 case_name=${2:-}
 [ "$mode" = shell ] || [ -n "$case_name" ] || { echo "run-vm: no test case given" >&2; exit 2; }
 
-kver=$("$top/scripts/kver.sh")
-kernel=/boot/vmlinuz-$kver
+if [ -n "${NFRING_VM_KERNEL_DIR:-}" ]; then
+	kver=$(cat "$NFRING_VM_KERNEL_DIR/kver")
+	kernel=$NFRING_VM_KERNEL_DIR/vmlinuz
+	initramfs=${NFRING_VM_INITRAMFS:-$initramfs}
+else
+	kver=$("$top/scripts/kver.sh")
+	kernel=/boot/vmlinuz-$kver
+fi
 timeout_s=${NFRING_VM_TIMEOUT:-300}
 # KVM hangs in early boot on some hosts; a guest that has not reached /init
 # by then is declared hung.  TCG with 2 vCPUs needs about 4 s.
@@ -192,7 +202,11 @@ sed -n '/^NFRING-DMESG-BEGIN$/,/^NFRING-DMESG-END$/p' "$work/report.txt" |
 
 # What counts as the kernel complaining.  Taint bits 12 (O, out-of-tree) and
 # 13 (E, unsigned module) are expected for nfring.ko; any other bit is not.
-complaints=$(grep -nE 'BUG:|WARNING:|Oops|general protection|kernel BUG|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|soft lockup|hard LOCKUP|rcu.*stall|UBSAN|KASAN|refcount_t|list_(add|del) corruption|Call Trace' "$work/dmesg" || true)
+# Lockdep, KASAN, KFENCE and UBSAN reports start with BUG:/WARNING:/UBSAN:;
+# a debug kernel's banners ("RCU lockdep checking is enabled", "kasan:
+# KernelAddressSanitizer initialized") are not reports.  kmemleak reports
+# reach the log through the guest's /init (see init).
+complaints=$(grep -nE 'BUG:|WARNING:|Oops|general protection|kernel BUG|possible (circular|recursive) locking|INFO: task .* blocked|soft lockup|hard LOCKUP|rcu.*stall|UBSAN:|KASAN:|KFENCE:|ODEBUG:|refcount_t|list_(add|del) corruption|Call Trace|unreferenced object' "$work/dmesg" || true)
 bad_taint=$(( ${taint:-0} & ~((1 << 12) | (1 << 13)) ))
 if [ "$bad_taint" -ne 0 ]; then
 	complaints+=$'\n'"kernel tainted: ${taint} (unexpected bits $(printf '0x%x' "$bad_taint"))"
