@@ -1604,9 +1604,10 @@ void prober::run()
 			continue;
 		}
 		scribble_once(r, rng, t, ph == hold);
-		if (++ops % 64 == 0) {
+		// Remap now and then while it still has the file, sometimes
+		// first with a wrong size (which must fail).
+		if (++ops % 64 == 0 && r.fd >= 0) {
 			t.flush(*shared);
-			// Remap, sometimes with a wrong size (which must fail).
 			unmap_all(r);
 			if (rng.chance(20)) {
 				t.mmaps++;
@@ -1619,7 +1620,7 @@ void prober::run()
 			t.mmaps += 3;
 		}
 		if (r.fd >= 0 && rng.chance(1)) {
-			// From here on only the mappings hold the file.
+			// From here on only its mappings hold the file.
 			::close(r.fd);
 			r.fd = -1;
 		}
