@@ -184,7 +184,7 @@ worker_stop() {
 	[ -n "$WORKER_PID" ] || return 0
 	kill -"${1:-TERM}" "$WORKER_PID" 2>/dev/null || true
 	WORKER_RC=0
-	wait "$WORKER_PID" || WORKER_RC=$?
+	wait "$WORKER_PID" 2>/dev/null || WORKER_RC=$?  # no "Killed" job notice
 	WORKER_PID=
 }
 
