@@ -11,7 +11,7 @@ VM_IMAGE := $(BUILD)/vm/initramfs.cpio.gz
 KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all help deps module test-modules userspace vm-image check demo \
-	bench trace-rtt vm-shell load unload clean stress
+	bench trace-rtt vm-shell load unload clean stress soak
 
 all: module userspace
 
@@ -23,6 +23,7 @@ help:
 	@echo "                (nfringctl status shows live counters; see README)"
 	@echo "make trace-rtt  ftrace breakdown of one idle round trip, no queue vs nfring"
 	@echo "make stress     hostile peer under a flood, STRESS_SECONDS=180 (VM)"
+	@echo "make soak       10 minutes at saturation, SOAK_SECONDS=600 (VM)"
 	@echo "make vm-shell   interactive shell in the test VM (nfring.ko inside)"
 	@echo "make load       load nfring.ko on this host (needs module support)"
 	@echo "make unload     unload it again"
@@ -66,15 +67,21 @@ bench: all
 trace-rtt: all
 	scripts/trace-rtt.sh
 
-# The long run of the stress case (make check runs it for 20 s).  The
-# duration reaches the guest on the kernel command line; the VM's time
-# limit grows with it.
+# The long runs of the stress and soak cases (make check runs the stress
+# case for 20 s and not the soak).  The durations reach the guest on the
+# kernel command line; the VM's time limit grows with them.
 STRESS_SECONDS ?= 180
+SOAK_SECONDS   ?= 600
 
 stress: vm-image
 	NFRING_VM_APPEND=" STRESS_SECONDS=$(STRESS_SECONDS)" \
 	NFRING_VM_TIMEOUT=$$(( $(STRESS_SECONDS) + 420 )) \
 		tests/vm/run-vm.sh $(VM_IMAGE) stress
+
+soak: vm-image
+	NFRING_VM_APPEND=" SOAK_SECONDS=$(SOAK_SECONDS)" \
+	NFRING_VM_TIMEOUT=$$(( $(SOAK_SECONDS) + 600 )) \
+		tests/vm/run-vm.sh $(VM_IMAGE) soak
 
 vm-shell: vm-image
 	tests/vm/run-vm.sh --shell $(VM_IMAGE)
