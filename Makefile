@@ -11,7 +11,7 @@ VM_IMAGE := $(BUILD)/vm/initramfs.cpio.gz
 KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all help deps module test-modules userspace vm-image check demo \
-	debug-kernel check-debug \
+	debug-kernel check-debug stress soak \
 	bench trace-rtt vm-shell load unload clean
 
 all: module userspace
@@ -26,6 +26,8 @@ help:
 	@echo "make bench      microbenchmarks, then nfring vs NFQUEUE in the VM"
 	@echo "                (nfringctl status shows live counters; see README)"
 	@echo "make trace-rtt  ftrace breakdown of one idle round trip, no queue vs nfring"
+	@echo "make stress     hostile peer under a flood, STRESS_SECONDS=180 (VM)"
+	@echo "make soak       10 minutes at saturation, SOAK_SECONDS=600 (VM)"
 	@echo "make vm-shell   interactive shell in the test VM (nfring.ko inside)"
 	@echo "make load       load nfring.ko on this host (needs module support)"
 	@echo "make unload     unload it again"
@@ -76,6 +78,22 @@ bench: all
 
 trace-rtt: all
 	scripts/trace-rtt.sh
+
+# The long runs of the stress and soak cases (make check runs the stress
+# case for 20 s and not the soak).  The durations reach the guest on the
+# kernel command line; the VM's time limit grows with them.
+STRESS_SECONDS ?= 180
+SOAK_SECONDS   ?= 600
+
+stress: vm-image
+	NFRING_VM_APPEND=" STRESS_SECONDS=$(STRESS_SECONDS)" \
+	NFRING_VM_TIMEOUT=$$(( $(STRESS_SECONDS) + 420 )) \
+		tests/vm/run-vm.sh $(VM_IMAGE) stress
+
+soak: vm-image
+	NFRING_VM_APPEND=" SOAK_SECONDS=$(SOAK_SECONDS)" \
+	NFRING_VM_TIMEOUT=$$(( $(SOAK_SECONDS) + 600 )) \
+		tests/vm/run-vm.sh $(VM_IMAGE) soak
 
 vm-shell: vm-image
 	tests/vm/run-vm.sh --shell $(VM_IMAGE)

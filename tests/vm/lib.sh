@@ -184,7 +184,7 @@ worker_stop() {
 	[ -n "$WORKER_PID" ] || return 0
 	kill -"${1:-TERM}" "$WORKER_PID" 2>/dev/null || true
 	WORKER_RC=0
-	wait "$WORKER_PID" || WORKER_RC=$?
+	wait "$WORKER_PID" 2>/dev/null || WORKER_RC=$?  # no "Killed" job notice
 	WORKER_PID=
 }
 
@@ -225,4 +225,55 @@ client_tcp() {
 	else
 		echo no
 	fi
+}
+
+# kernel_reports: how many lines of the kernel log look like a report (the
+# same patterns run-vm.sh fails a case on, so a case can print the count).
+kernel_reports() {
+	dmesg | grep -cE 'BUG:|WARNING:|Oops|general protection|kernel BUG|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|soft lockup|hard LOCKUP|rcu.*stall|UBSAN|KASAN|refcount_t|list_(add|del) corruption|Call Trace' || true
+}
+
+# mem_settle: give freed memory back before a reading: page cache and
+# dentries dropped, RCU-deferred frees given time to run, and every slab
+# cache's empty and per-CPU slabs released (/sys/kernel/slab/*/shrink).
+mem_settle() {
+	local f
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 2
+	for f in /sys/kernel/slab/*/shrink; do
+		echo 1 > "$f" 2>/dev/null || true
+	done
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1
+}
+
+# mem_read FILE: save /proc/slabinfo as FILE and print
+# "slab_kb sunreclaim_kb vmalloc_kb slab_objects_kb": /proc/meminfo's Slab,
+# SUnreclaim and VmallocUsed, and the bytes of the objects in use in every
+# slab cache (active_objs * objsize, which page retention cannot inflate).
+mem_read() {
+	cp /proc/slabinfo "$1"
+	awk '$1 == "Slab:" { s = $2 } $1 == "SUnreclaim:" { u = $2 }
+		$1 == "VmallocUsed:" { v = $2 } END { printf "%d %d %d ", s, u, v }' /proc/meminfo
+	awk 'NR > 2 { b += $2 * $4 } END { printf "%d\n", b / 1024 }' "$1"
+}
+
+# mem_report BEFORE AFTER SLABINFO_BEFORE SLABINFO_AFTER: print the readings
+# of mem_read and their growth, and the slab caches that grew most.  Sets
+# MEM_DSLAB MEM_DSUNRECL MEM_DVMALLOC MEM_DOBJ (KiB).
+mem_report() {
+	local b=($1) a=($2)
+	MEM_DSLAB=$((a[0] - b[0])) MEM_DSUNRECL=$((a[1] - b[1]))
+	MEM_DVMALLOC=$((a[2] - b[2])) MEM_DOBJ=$((a[3] - b[3]))
+	printf '  %-22s %10s %10s %10s\n' "KiB" before after delta
+	printf '  %-22s %10d %10d %+10d\n' Slab "${b[0]}" "${a[0]}" "$MEM_DSLAB" \
+		SUnreclaim "${b[1]}" "${a[1]}" "$MEM_DSUNRECL" \
+		VmallocUsed "${b[2]}" "${a[2]}" "$MEM_DVMALLOC" \
+		"slab objects in use" "${b[3]}" "${a[3]}" "$MEM_DOBJ"
+	echo "  slab caches that grew most (KiB of objects in use):"
+	awk 'FNR > 2 { kb = $2 * $4 / 1024 }
+		FNR > 2 && FNR == NR { before[$1] = kb; next }
+		FNR > 2 { d = kb - before[$1]; if (d > 0) printf "    %-28s %9.1f\n", $1, d }' \
+		"$3" "$4" | sort -k2 -rn | head -n 5
 }
