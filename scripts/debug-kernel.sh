@@ -28,7 +28,9 @@ if [ -z "$srcver" ] || [ ! -r "$tarball" ]; then
 	echo "debug-kernel: linux-source-6.1 is not installed; run make debug-kernel" >&2
 	exit 2
 fi
-key=$srcver-$(cat "$fragment" "$0" | sha256sum | cut -c1-12)
+# Bump when the build steps below change what gets built.
+recipe=2
+key=$srcver-$( (cat "$fragment"; echo "recipe $recipe") | sha256sum | cut -c1-12)
 cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/nfring/debug-kernel/$key
 
 if [ -f "$cache/done" ]; then

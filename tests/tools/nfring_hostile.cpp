@@ -1440,7 +1440,8 @@ void prober::step()
 {
 	char buf[4096] = {};
 	t_.ioctls++;
-	switch (rng_.below(14)) {
+	const std::uint32_t op = rng_.below(14);
+	switch (op) {
 	case 0: { // bind again on the bound file
 		nfring_bind b = good_bind(queue_, rng_);
 		t_.binds++;
@@ -1493,24 +1494,46 @@ void prober::step()
 	case 5:
 		bad_bind();
 		break;
-	case 6: { // INFO with sizes small and large, and bad pointers
-		nfring_info info{};
-		info.size = rng_.pick({0u, 8u, 31u, 32u, 4096u});
-		const std::uint32_t asked = info.size;
-		const long rc = ::ioctl(r_.fd, NFRING_IOC_INFO,
-		                        rng_.chance(10) ? nullptr : &info);
-		if (rc == 0 && asked < sizeof(info))
-			unexpected("INFO accepted size %u", asked);
-		break;
-	}
-	case 7: { // STATS the same way
-		nfring_stats st{};
-		st.size = rng_.pick({0u, 8u, 127u, 128u, 4096u});
-		const std::uint32_t asked = st.size;
-		const long rc = ::ioctl(r_.fd, NFRING_IOC_STATS,
-		                        rng_.chance(10) ? nullptr : &st);
-		if (rc == 0 && asked < sizeof(st))
-			unexpected("STATS accepted size %u", asked);
+	case 6:   // INFO and STATS with sizes small and large, bad pointers:
+	case 7: { // at most .size bytes filled, refused below 4
+		const bool info = op == 6;
+		const std::size_t full =
+		        info ? sizeof(nfring_info) : sizeof(nfring_stats);
+		alignas(8) std::uint8_t mem[4160];
+		std::memset(mem, 0xa5, sizeof(mem));
+		const std::uint32_t asked = rng_.pick<std::uint32_t>(
+		        {0u, 2u, 4u, 8u, static_cast<std::uint32_t>(full - 1),
+		         static_cast<std::uint32_t>(full), 4096u});
+		std::memcpy(mem, &asked, sizeof(asked));
+		const bool null = rng_.chance(10);
+		const long rc = ::ioctl(
+		        r_.fd, info ? NFRING_IOC_INFO : NFRING_IOC_STATS,
+		        null ? nullptr : mem);
+		if (null || asked < 4) {
+			if (rc == 0)
+				unexpected("%s accepted size %u%s",
+				           info ? "INFO" : "STATS", asked,
+				           null ? " (NULL)" : "");
+			break;
+		}
+		if (rc != 0) {
+			unexpected("%s refused size %u: %s",
+			           info ? "INFO" : "STATS", asked,
+			           std::strerror(errno));
+			break;
+		}
+		const std::size_t filled = std::min<std::size_t>(asked, full);
+		std::uint32_t got;
+		std::memcpy(&got, mem, sizeof(got));
+		if (got != filled)
+			unexpected("%s size %u came back as %u",
+			           info ? "INFO" : "STATS", asked, got);
+		for (std::size_t i = filled; i < sizeof(mem); i++)
+			if (mem[i] != 0xa5) {
+				unexpected("%s size %u: byte %zu written",
+				           info ? "INFO" : "STATS", asked, i);
+				break;
+			}
 		break;
 	}
 	case 8: { // commands that do not exist
