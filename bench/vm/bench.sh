@@ -276,19 +276,6 @@ pktgen_teardown() {
 	ip netns exec server nft flush ruleset
 }
 
-sink_rules() {
-	ip netns exec server nft flush ruleset
-	ip netns exec server nft -f - <<'NFT'
-table inet sink {
-	counter delivered { }
-	chain pre {
-		type filter hook prerouting priority -300; policy accept;
-		udp dport 9000 counter name delivered drop
-	}
-}
-NFT
-}
-
 # One pktgen run; appends to /tmp/pg:
 # mode size injected_pps delivered_pps cpu_us_per_pkt drops injected delivered
 # consumer_syscalls_per_pkt

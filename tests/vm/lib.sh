@@ -277,3 +277,55 @@ mem_report() {
 		FNR > 2 { d = kb - before[$1]; if (d > 0) printf "    %-28s %9.1f\n", $1, d }' \
 		"$3" "$4" | sort -k2 -rn | head -n 5
 }
+
+# Background load for the stress and soak cases.  Each loop runs until
+# the file STOP exists.
+# udp_flood_loop STOP BURST_SECONDS SIZE...: nfring-blast bursts of each
+# size from the client to server:9000 (log: /tmp/blast.log).
+udp_flood_loop() {
+	local stop=$1 secs=$2 size
+	shift 2
+	while [ ! -e "$stop" ]; do
+		for size in "$@"; do
+			ip netns exec client nfring-blast send 10.0.2.2 9000 "$size" "$secs" \
+				>> /tmp/blast.log 2>&1 || true
+		done
+	done
+}
+
+# iperf3_loop STOP RUN_SECONDS: iperf3 runs client -> server:5201, each
+# bounded (connections break when links flap or the worker dies; log:
+# /tmp/iperf.log, one line per run in /tmp/iperf.runs).
+iperf3_loop() {
+	local stop=$1 secs=$2 srv
+	while [ ! -e "$stop" ]; do
+		ip netns exec server timeout $((secs + 20)) iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+		srv=$!
+		sleep 0.5
+		ip netns exec client timeout $((secs + 15)) iperf3 -c 10.0.2.2 -p 5201 -t "$secs" \
+			--connect-timeout 3000 -f m >> /tmp/iperf.log 2>&1 || true
+		echo "iperf3 run" >> /tmp/iperf.runs
+		kill "$srv" 2>/dev/null || true
+		wait "$srv" 2>/dev/null || true
+	done
+}
+
+# sink_rules: the server counts and drops UDP to port 9000 before any
+# socket (no ICMP back); sink_count reads the counter.
+sink_rules() {
+	ip netns exec server nft flush ruleset
+	ip netns exec server nft -f - <<'NFT'
+table inet sink {
+	counter delivered { }
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		udp dport 9000 counter name delivered drop
+	}
+}
+NFT
+}
+
+sink_count() {
+	ip netns exec server nft list counter inet sink delivered |
+		awk '$1 == "packets" { print $2 }'
+}

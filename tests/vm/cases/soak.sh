@@ -96,52 +96,11 @@ pktgen_stop() {
 	PG_INJECTED=$((PG_INJECTED + ${n:-0}))
 }
 
-# The server counts and drops the UDP (no socket, no ICMP back).
-sink_rules() {
-	ip netns exec server nft -f - <<'NFT'
-table inet sink {
-	counter delivered { }
-	chain pre {
-		type filter hook prerouting priority -300; policy accept;
-		udp dport 9000 counter name delivered drop
-	}
-}
-NFT
-}
-
-sink_count() {
-	ip netns exec server nft list counter inet sink delivered |
-		awk '$1 == "packets" { print $2 }'
-}
-
-flood_loop() {
-	local size
-	while [ ! -e /tmp/soak.stop ]; do
-		for size in 64 1500; do
-			ip netns exec client nfring-blast send 10.0.2.2 9000 "$size" 5 \
-				>> /tmp/blast.log 2>&1 || true
-		done
-	done
-}
-
-tcp_loop() {
-	local srv
-	while [ ! -e /tmp/soak.stop ]; do
-		ip netns exec server timeout 40 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-		srv=$!
-		sleep 0.5
-		ip netns exec client timeout 35 iperf3 -c 10.0.2.2 -p 5201 -t 20 \
-			--connect-timeout 3000 -f m >> /tmp/iperf.log 2>&1 || true
-		kill "$srv" 2>/dev/null || true
-		wait "$srv" 2>/dev/null || true
-	done
-}
-
 traffic_start() {
 	rm -f /tmp/soak.stop
 	pktgen_start
-	flood_loop & BG_PIDS+=" $!"
-	tcp_loop & BG_PIDS+=" $!"
+	udp_flood_loop /tmp/soak.stop 5 64 1500 & BG_PIDS+=" $!"
+	iperf3_loop /tmp/soak.stop 20 & BG_PIDS+=" $!"
 }
 
 traffic_stop() {

@@ -33,33 +33,6 @@ RULES="udp dport 9000 queue num 0
 
 # ---- background load: each loop ends by itself once /tmp/stress.stop exists
 
-# UDP flood, client -> server:9000, 2-second sendmmsg bursts of mixed sizes.
-flood_loop() {
-	local size
-	while [ ! -e /tmp/stress.stop ]; do
-		for size in 64 1500 200 1400; do
-			ip netns exec client nfring-blast send 10.0.2.2 9000 "$size" 2 \
-				>> /tmp/blast.log 2>&1 || true
-		done
-	done
-}
-
-# iperf3 through the queue; connections break often (links flap, the peer
-# mangles and drops), so each run is bounded.
-tcp_loop() {
-	local srv
-	while [ ! -e /tmp/stress.stop ]; do
-		ip netns exec server timeout 15 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-		srv=$!
-		sleep 0.5
-		ip netns exec client timeout 10 iperf3 -c 10.0.2.2 -p 5201 -t 3 \
-			--connect-timeout 2000 -f m >> /tmp/iperf.log 2>&1 || true
-		echo "iperf3 run" >> /tmp/iperf.runs
-		kill "$srv" 2>/dev/null || true
-		wait "$srv" 2>/dev/null || true
-	done
-}
-
 # Links down and up (each flushes the packets queued through it), the base
 # chain deleted and re-added, the table deleted and re-added (each removes
 # the hook, which flushes the queue), and the counters read meanwhile.
@@ -104,8 +77,9 @@ mem_before=$(mem_read /tmp/slabinfo.before)
 
 # ---- the attack -----------------------------------------------------------
 echo "stress: ${STRESS_SECONDS}s, seed $STRESS_SEED"
-flood_loop & BG_PIDS+=" $!"
-tcp_loop & BG_PIDS+=" $!"
+# A UDP flood of mixed sizes, and iperf3 through the queue.
+udp_flood_loop /tmp/stress.stop 2 64 1500 200 1400 & BG_PIDS+=" $!"
+iperf3_loop /tmp/stress.stop 3 & BG_PIDS+=" $!"
 flap_loop & BG_PIDS+=" $!"
 ip netns exec box nfring-hostile --queue 0 --seconds "$STRESS_SECONDS" \
 	--seed "$STRESS_SEED" --die --progress 30 > /tmp/hostile.out 2>&1 &
