@@ -54,20 +54,17 @@ static bool nfring_ct_shared_unconfirmed(const struct sk_buff *skb)
 }
 
 /*
- * Bridged packets (pf bridge, or IPv4/6 through br_netfilter) need the
- * bridge port checks nfnetlink_queue does on reinject; not supported yet.
- * outfn treats them as a queue without a listener, so that the rule's
- * bypass flag decides, as it does for NFQUEUE without a listener.
+ * IPv4 and IPv6, including packets that br_netfilter passes through the IP
+ * hooks (routed or bridged traffic of containers on a bridge: physin and
+ * physout set), whose bridge ports are checked again at reinject.  The
+ * bridge family itself (pf NFPROTO_BRIDGE) is not supported yet: outfn
+ * treats it as a queue without a listener, so that the rule's bypass flag
+ * decides, as it does for NFQUEUE without a listener.
  */
 static bool nfring_family_supported(const struct nf_queue_entry *entry)
 {
-	if (entry->state.pf != NFPROTO_IPV4 && entry->state.pf != NFPROTO_IPV6)
-		return false;
-#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
-	if (entry->physin || entry->physout || entry->bridge_dev)
-		return false;
-#endif
-	return true;
+	return entry->state.pf == NFPROTO_IPV4 ||
+	       entry->state.pf == NFPROTO_IPV6;
 }
 
 /* Caller holds q->lock.  Is there an RX slot?  See (D). */
@@ -185,9 +182,7 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 	}
 
 	if (!nfring_family_supported(entry)) {
-		spin_lock_bh(&q->lock);
-		q->c.unsupported++;
-		spin_unlock_bh(&q->lock);
+		atomic64_inc(&q->unsupported);
 		return -ESRCH;
 	}
 	if (nfring_ct_shared_unconfirmed(skb))
@@ -255,8 +250,9 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
  * Drop the in-flight packets @match selects (all when NULL).  The frames
  * stay reserved (ORPHANED) until userspace answers for them or releases
  * the queue.  A packet whose verdict is being applied right now is left to
- * the applier, which drops it on seeing flush_pending.  Atomic context:
- * called under rcu_read_lock by netfilter.
+ * the applier, which drops it on seeing flush_pending (its entry stays
+ * readable until the applier clears slot->entry under q->lock).  Atomic
+ * context: called under rcu_read_lock by netfilter.
  */
 static void nfring_flush(struct nfring_queue *q,
 			 bool (*match)(const struct nf_queue_entry *, int),
@@ -268,15 +264,15 @@ static void nfring_flush(struct nfring_queue *q,
 	for (i = 0; i < q->entries; i++) {
 		struct nfring_slot *slot = &q->slots[i];
 
-		if (slot->state == NFRING_SLOT_APPLYING) {
-			/* Cannot tell its device any more: be safe. */
-			slot->flush_pending = true;
-			continue;
-		}
-		if (slot->state != NFRING_SLOT_INFLIGHT)
+		if (!slot->entry)
 			continue;
 		if (match && !match(slot->entry, ifindex))
 			continue;
+		if (slot->state == NFRING_SLOT_APPLYING) {
+			/* Its applier drops it (nfring_finish_entry). */
+			slot->flush_pending = true;
+			continue;
+		}
 		nfring_drop_entry(slot->entry);
 		slot->entry = NULL;
 		slot->state = NFRING_SLOT_ORPHANED;

@@ -87,7 +87,7 @@ struct nfring_region {
 /* Counters; see struct nfring_stats for their meaning. */
 struct nfring_counters {
 	/* Under nfring_queue.lock (enqueue path, flushes). */
-	u64 enqueued, ring_full, fail_open, wakeups, flushed, unsupported;
+	u64 enqueued, ring_full, fail_open, wakeups, flushed;
 	u64 in_flight;
 	/* Written only under drain_lock (verdict side). */
 	u64 accepted, dropped, repeated, marked, mangled, invalid;
@@ -144,6 +144,8 @@ struct nfring_queue {
 	/* Wakes a coalescing worker wake_usecs after the first packet. */
 	struct hrtimer		wake_timer;
 	atomic64_t		timer_wakeups;
+	/* Packets outfn refused (family), counted without q->lock. */
+	atomic64_t		unsupported;
 	struct nfring_counters	c;
 };
 
@@ -161,7 +163,8 @@ void nfring_dev_down(struct net *net, int ifindex);
 
 /* nfring_verdict.c */
 void nfring_drop_entry(struct nf_queue_entry *entry);
-void nfring_reinject(struct nf_queue_entry *entry, unsigned int verdict);
+unsigned int nfring_reinject(struct nf_queue_entry *entry,
+			     unsigned int verdict);
 struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
 					 struct nfring_slot *slot);
 void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,

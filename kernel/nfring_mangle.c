@@ -25,6 +25,7 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/netfilter/nf_queue.h>
+#include <net/xfrm.h>
 
 #include "nfring_internal.h"
 
@@ -171,6 +172,12 @@ int nfring_mangle(struct nfring_queue *q, struct nf_queue_entry *e,
 	if (!q->mangle_allowed)
 		return -EPERM;
 	if (skb_is_gso(skb) || len > IP_MAX_MTU)
+		return -EINVAL;
+	/*
+	 * Inner-header offsets and offload state describe the old payload;
+	 * nothing proves they fit the new one.
+	 */
+	if (skb->encapsulation || xfrm_offload(skb))
 		return -EINVAL;
 	err = nfring_snapshot_l3(e, &snap);
 	if (err)

@@ -170,6 +170,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	hrtimer_init(&q->wake_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	q->wake_timer.function = nfring_wake_timer_fn;
 	atomic64_set(&q->timer_wakeups, 0);
+	atomic64_set(&q->unsupported, 0);
 	mutex_init(&q->drain_lock);
 	atomic64_set(&q->c.kicks, 0);
 
@@ -283,6 +284,16 @@ void nfring_queue_unbind(struct nfring_queue *q)
 	nfring_queue_free_mem(q);
 }
 
+/*
+ * No methods: a page the worker zapped (MADV_DONTNEED) faults back as
+ * SIGBUS (no ->fault), never as a fresh page the kernel would not see.
+ * Explicit rather than new: mmap_region starts every vma with
+ * dummy_vm_ops, which already keeps the rings from looking anonymous to
+ * userfaultfd (which WARNs on a shared anonymous vma); bind_errors checks
+ * that userfaultfd refuses them.
+ */
+static const struct vm_operations_struct nfring_vm_ops = {};
+
 int nfring_queue_mmap(struct nfring_queue *q, struct vm_area_struct *vma)
 {
 	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
@@ -319,11 +330,14 @@ int nfring_queue_mmap(struct nfring_queue *q, struct vm_area_struct *vma)
 		nfring_vma_flags_clear(vma, VM_MAYWRITE);
 	}
 	/*
-	 * Not inherited by fork: a child must not write into our rings.  It
-	 * still inherits the file descriptor, which keeps the queue bound
-	 * (see docs/datapath.md on when the default verdict fires).
+	 * Not inherited by fork, so that a helper the worker forks cannot
+	 * write into the rings by accident (a worker can still ask for it
+	 * with MADV_DOFORK: its own memory, its choice).  The child still
+	 * inherits the file descriptor, which keeps the queue bound (see
+	 * docs/datapath.md on when the default verdict fires).
 	 */
 	nfring_vma_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &nfring_vm_ops;
 	nr = len >> PAGE_SHIFT;
 	return vm_insert_pages(vma, vma->vm_start, r->pages, &nr);
 }
@@ -350,7 +364,7 @@ void nfring_queue_stats(struct nfring_queue *q, struct nfring_stats *st)
 	st->fail_open = q->c.fail_open;
 	st->wakeups = q->c.wakeups + atomic64_read(&q->timer_wakeups);
 	st->flushed = q->c.flushed;
-	st->unsupported = q->c.unsupported;
+	st->unsupported = atomic64_read(&q->unsupported);
 	st->in_flight = q->c.in_flight;
 	spin_unlock_bh(&q->lock);
 	/* Written by the reinject work only; a racy snapshot is fine. */

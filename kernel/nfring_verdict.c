@@ -12,6 +12,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/sched.h>
 #include <linux/skbuff.h>
@@ -32,24 +33,46 @@ void nfring_drop_entry(struct nf_queue_entry *entry)
 }
 
 /*
+ * A packet that br_netfilter passed through the IP hooks holds its bridge
+ * ports; a port may have left the bridge while the packet was queued, and
+ * its rx_handler_data is then no bridge port any more.  As
+ * nfnetlink_queue: such a packet is dropped.
+ */
+static bool nfring_bridge_ports_valid(const struct nf_queue_entry *e)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	if (e->physin && !netif_is_bridge_port(e->physin))
+		return false;
+	if (e->physout && !netif_is_bridge_port(e->physout))
+		return false;
+#endif
+	return true;
+}
+
+/*
  * Continue hook traversal with @verdict, as nfnetlink_queue does: on
  * accept, conntrack may need to attach/confirm (the ct hook's update).
- * Caller holds rcu_read_lock, as nf_reinject requires on 6.1.
+ * Caller holds rcu_read_lock, as nf_reinject requires on 6.1.  Returns
+ * the verdict that was applied: NF_DROP if the packet had to be dropped.
  */
-void nfring_reinject(struct nf_queue_entry *entry, unsigned int verdict)
+unsigned int nfring_reinject(struct nf_queue_entry *entry,
+			     unsigned int verdict)
 {
 	const struct nf_ct_hook *ct_hook;
 
+	if (verdict != NF_DROP && !nfring_bridge_ports_valid(entry))
+		verdict = NF_DROP;
 	if (verdict == NF_DROP) {
 		nfring_drop_entry(entry);
-		return;
+		return NF_DROP;
 	}
 	ct_hook = rcu_dereference(nf_ct_hook);
 	if (ct_hook && ct_hook->update(entry->state.net, entry->skb) < 0) {
 		nfring_drop_entry(entry);
-		return;
+		return NF_DROP;
 	}
 	nf_reinject(entry, verdict);
+	return verdict;
 }
 
 /* Push frames whose verdict has been applied back on the free stack. */
@@ -79,7 +102,7 @@ struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
 	struct nf_queue_entry *entry = slot->entry;
 
 	lockdep_assert_held(&q->lock);
-	slot->entry = NULL;
+	/* slot->entry stays, read-only, for flushes to match devices. */
 	slot->state = NFRING_SLOT_APPLYING;
 	slot->flush_pending = false;
 	q->c.in_flight--;
@@ -96,27 +119,31 @@ struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
 void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
 			 struct nf_queue_entry *entry, unsigned int verdict)
 {
+	bool flushed;
+
 	spin_lock_bh(&q->lock);
-	if (slot->flush_pending) {
+	/* From here on no flush looks at the entry. */
+	slot->entry = NULL;
+	flushed = slot->flush_pending;
+	if (flushed)
 		q->c.flushed++;
-		spin_unlock_bh(&q->lock);
+	spin_unlock_bh(&q->lock);
+	if (flushed) {
 		nfring_drop_entry(entry);
 		return;
 	}
-	spin_unlock_bh(&q->lock);
 
-	switch (verdict) {
-	case NFRING_ACCEPT:
+	switch (nfring_reinject(entry, verdict)) {
+	case NF_ACCEPT:
 		q->c.accepted++;
 		break;
-	case NFRING_REPEAT:
+	case NF_REPEAT:
 		q->c.repeated++;
 		break;
 	default:
 		q->c.dropped++;
 		break;
 	}
-	nfring_reinject(entry, verdict);
 }
 
 /*

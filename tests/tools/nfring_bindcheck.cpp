@@ -11,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <csignal>
 #include <sys/mman.h>
+#include <linux/userfaultfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -246,6 +248,43 @@ int main()
 			}
 			munmap(u, b.user_size);
 		}
+	}
+	// userfaultfd must not take the rings for anonymous memory: 6.1
+	// registers such a vma and then WARNs on UFFDIO_ZEROPAGE/COPY.
+	{
+		void *u = mmap(nullptr, b.user_size, PROT_READ | PROT_WRITE,
+		               MAP_SHARED, fd, static_cast<off_t>(b.user_off));
+		const int uffd = static_cast<int>(
+		        syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK));
+		if (uffd < 0 && errno == ENOSYS) {
+			std::printf("skip: no userfaultfd in this kernel\n");
+		} else if (uffd < 0 || u == MAP_FAILED) {
+			std::printf("FAIL: userfaultfd or mmap: %s\n",
+			            std::strerror(errno));
+			failures++;
+		} else {
+			uffdio_api api{};
+			api.api = UFFD_API;
+			expect_errno("userfaultfd API", ioctl(uffd, UFFDIO_API, &api),
+			             0);
+			uffdio_register reg{};
+			reg.range.start = reinterpret_cast<std::uintptr_t>(u);
+			reg.range.len = b.user_size;
+			reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+			const int rc = ioctl(uffd, UFFDIO_REGISTER, &reg);
+			expect_errno("userfaultfd on the user region", rc, EINVAL);
+			if (rc == 0) {
+				// What a hostile worker would do next.
+				madvise(u, 4096, MADV_DONTNEED);
+				uffdio_zeropage zp{};
+				zp.range.start = reg.range.start;
+				zp.range.len = 4096;
+				ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
+			}
+			close(uffd);
+		}
+		if (u != MAP_FAILED)
+			munmap(u, b.user_size);
 	}
 	expect_errno("kick after bind", ioctl(fd, NFRING_IOC_KICK), 0);
 	expect_errno("unknown ioctl", ioctl(fd, _IO(NFRING_IOC_MAGIC, 0x7f)),

@@ -2,6 +2,9 @@
 // with a payload; `recv` counts what arrives and checks the payload.
 //
 //   nfring-udp send ADDR PORT COUNT [PAYLOAD | --dns NAME] [--interval-us N]
+//                   [--dstopts]
+// ADDR is IPv4 or IPv6; --dstopts (IPv6) adds a Destination Options
+// extension header (8 bytes of PadN) to every datagram.
 //   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD]
 //
 // Each datagram is PAYLOAD followed by "#<sequence number>".  recv prints
@@ -30,7 +33,7 @@ namespace
 int usage()
 {
 	std::fprintf(stderr, "usage: nfring-udp send ADDR PORT COUNT [PAYLOAD] "
-	                     "[--interval-us N]\n"
+	                     "[--interval-us N] [--dstopts]\n"
 	                     "       nfring-udp recv PORT COUNT TIMEOUT_MS "
 	                     "[EXPECTED_PAYLOAD]\n");
 	return 2;
@@ -55,9 +58,11 @@ int do_send(int argc, char **argv)
 		return usage();
 	std::string payload = "nfring test payload";
 	long interval_us = 0;
-	bool dns = false;
+	bool dns = false, dstopts = false;
 	for (int i = 5; i < argc; i++) {
-		if (!std::strcmp(argv[i], "--interval-us") && i + 1 < argc)
+		if (!std::strcmp(argv[i], "--dstopts"))
+			dstopts = true;
+		else if (!std::strcmp(argv[i], "--interval-us") && i + 1 < argc)
 			interval_us = number(argv[++i], "interval");
 		else if (!std::strcmp(argv[i], "--dns") && i + 1 < argc) {
 			payload = nfring_test::dns_query(argv[++i]);
@@ -65,19 +70,43 @@ int do_send(int argc, char **argv)
 		} else
 			payload = argv[i];
 	}
-	sockaddr_in to{};
-	to.sin_family = AF_INET;
-	to.sin_port = htons(static_cast<uint16_t>(number(argv[3], "port")));
-	if (inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) {
-		std::fprintf(stderr, "nfring-udp: bad IPv4 address '%s'\n",
+	const auto port = htons(static_cast<uint16_t>(number(argv[3], "port")));
+	sockaddr_storage to{};
+	socklen_t to_len;
+	auto *v4 = reinterpret_cast<sockaddr_in *>(&to);
+	auto *v6 = reinterpret_cast<sockaddr_in6 *>(&to);
+	if (inet_pton(AF_INET, argv[2], &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = port;
+		to_len = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, argv[2], &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = port;
+		to_len = sizeof(*v6);
+	} else {
+		std::fprintf(stderr,
+		             "nfring-udp: bad address '%s' (IPv4 or IPv6)\n",
 		             argv[2]);
 		return 2;
 	}
 	const long count = number(argv[4], "count");
-	const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	const int fd = socket(to.ss_family, SOCK_DGRAM, 0);
 	if (fd < 0) {
 		std::perror("socket");
 		return 1;
+	}
+	if (dstopts) {
+		// Next header (the kernel fills it), length 0 (8 bytes), PadN
+		// of 4.
+		const unsigned char hdr[8] = {0, 0, 1, 4, 0, 0, 0, 0};
+		if (to.ss_family != AF_INET6 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_DSTOPTS, hdr,
+		               sizeof(hdr)) < 0) {
+			std::fprintf(stderr,
+			             "nfring-udp: --dstopts needs an IPv6 "
+			             "address and CAP_NET_RAW\n");
+			return 2;
+		}
 	}
 	long sent = 0;
 	for (long i = 0; i < count; i++) {
@@ -86,7 +115,7 @@ int do_send(int argc, char **argv)
 		        dns ? payload : payload + "#" + std::to_string(i);
 		if (sendto(fd, msg.data(), msg.size(), 0,
 		           reinterpret_cast<sockaddr *>(&to),
-		           sizeof(to)) == static_cast<ssize_t>(msg.size()))
+		           to_len) == static_cast<ssize_t>(msg.size()))
 			sent++;
 		if (interval_us)
 			std::this_thread::sleep_for(

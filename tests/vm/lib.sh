@@ -230,7 +230,7 @@ client_tcp() {
 # kernel_reports: how many lines of the kernel log look like a report (the
 # same patterns run-vm.sh fails a case on, so a case can print the count).
 kernel_reports() {
-	dmesg | grep -cE 'BUG:|WARNING:|Oops|general protection|kernel BUG|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|soft lockup|hard LOCKUP|rcu.*stall|UBSAN|KASAN|refcount_t|list_(add|del) corruption|Call Trace' || true
+	dmesg | grep -cEf /tests/kernel-reports.ere || true
 }
 
 # mem_settle: give freed memory back before a reading: page cache and

@@ -22,7 +22,7 @@ moddir=${modroot%/}/lib/modules/$kver
 KMODS=(
 	veth nf_tables nft_queue nft_ct nf_conntrack nfnetlink_queue
 	nft_chain_nat nf_nat nft_reject_inet nf_reject_ipv4 nf_reject_ipv6
-	nft_objref bridge nft_meta_bridge
+	nft_objref bridge nft_meta_bridge br_netfilter
 	pktgen
 )
 
@@ -83,7 +83,7 @@ done
 depmod -b "$root" "$kver"
 
 install -m 0755 "$here/init" "$root/init"
-cp "$here/lib.sh" "$root/tests/"
+cp "$here/lib.sh" "$here/kernel-reports.ere" "$root/tests/"
 cp "$here"/cases/*.sh "$root/tests/"
 # The benchmark's guest script runs like a case (nfringvm_case=bench).
 cp "$here"/../../bench/vm/*.sh "$root/tests/"

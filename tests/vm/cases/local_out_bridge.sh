@@ -1,7 +1,10 @@
 # Packets queued at OUTPUT report their protocol (hw_protocol) like any
-# other; bridged packets, which nfring cannot queue yet, follow the rule's
-# bypass flag as a queue without a listener does (pass with bypass,
-# dropped without), and are counted as unsupported.
+# other.  Packets of the bridge family, which nfring cannot queue yet,
+# follow the rule's bypass flag as a queue without a listener does (pass
+# with bypass, dropped without) and are counted as unsupported.  IPv4
+# packets that br_netfilter passes through the inet hooks (containers on
+# a bridge) are queued like any other, and dropped at reinject if their
+# bridge port left the bridge meanwhile.
 source /tests/lib.sh
 trap 'peer_stop KILL >/dev/null; topo_down' EXIT
 modprobe nfring
@@ -60,7 +63,39 @@ bridge_case() { # BYPASS EXPECTED
 bridge_case bypass 10
 bridge_case "" 0
 
+# br_netfilter: the bridged IPv4 traffic crosses the inet forward hook.
+modprobe br_netfilter
+ip netns exec box sysctl -qw net.bridge.bridge-nf-call-iptables=1
+ip netns exec box nft flush ruleset
+ip netns exec box nft add table inet t
+ip netns exec box nft add chain inet t fw '{ type filter hook forward priority 0; }'
+ip netns exec box nft add rule inet t fw udp dport 9000 queue num 0
+peer_start --queue 0
+rm -f /tmp/recv.out
+ip netns exec server nfring-udp recv 9000 10 3000 > /tmp/recv.out &
+r=$!
+sleep 0.3
+ip netns exec client nfring-udp send 10.0.9.3 9000 10 >/dev/null
+wait $r || true
+expect_eq "br_netfilter: received" "$(awk '$1 == "received" { print $2 }' /tmp/recv.out)" 10
+expect_eq "br_netfilter: enqueued" "$(qstat 0 enqueued)" 10
+expect_eq "br_netfilter: accepted" "$(qstat 0 accepted)" 10
+peer_stop >/dev/null
+
+# The port the packets came in by leaves the bridge while they wait.
+peer_start --queue 0 --hold --default accept
+ip netns exec server nfring-udp recv 9000 5 3000 > /tmp/recv.out &
+r=$!
+sleep 0.3
+ip netns exec client nfring-udp send 10.0.9.3 9000 5 >/dev/null
+settle 0 in_flight 5
+expect_eq "br_netfilter: held" "$(qstat 0 in_flight)" 5
+ip -n box link set b0 nomaster
+peer_stop KILL >/dev/null
+wait $r || true
+expect_eq "br_netfilter: port left the bridge: received" "$(awk '$1 == "received" { print $2 }' /tmp/recv.out)" 0
+
 topo_down
 trap - EXIT
 rmmod nfring
-pass "OUTPUT hw_protocol and bridged bypass"
+pass "OUTPUT hw_protocol, bridge family bypass, br_netfilter"
