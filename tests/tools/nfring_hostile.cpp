@@ -891,6 +891,12 @@ void answerer::run()
 			cons_ = prod - r_.entries();
 		const std::uint32_t n = std::min(prod - cons_, 64u);
 		if (!n) {
+			// Holding: put back a consumer index a scribbler may
+			// have left as garbage, or the ring looks full to the
+			// kernel and nothing new ever arrives to be held.
+			if (ph == hold)
+				store(up->rx_consumer, cons_,
+				      std::memory_order_release); // (C)
 			const double now = now_s();
 			if (ph != hold && now >= next_sweep) {
 				sweep(now >= next_full);
