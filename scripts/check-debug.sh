@@ -9,6 +9,7 @@
 # Environment: STRESS_SECONDS (default 180), SOAK_SECONDS (default 600),
 #   NFRING_DEBUG_CASES  a space-separated subset of the suite's test names
 #                       (e.g. "vm.load_unload"), or "none"
+#   NFRING_DEBUG_LONG=0 skip the long stress and soak runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,11 +68,9 @@ for t in "${tests[@]}"; do
 done
 
 image=build/vm/initramfs.cpio.gz
-if [ -f tests/vm/cases/stress.sh ]; then
+if [ "${NFRING_DEBUG_LONG:-1}" != 0 ]; then
 	NFRING_VM_APPEND=" STRESS_SECONDS=${STRESS_SECONDS:-180}" \
 		run_case debug.stress tests/vm/run-vm.sh "$image" stress
-fi
-if [ -f tests/vm/cases/soak.sh ]; then
 	NFRING_VM_APPEND=" SOAK_SECONDS=${SOAK_SECONDS:-600}" \
 		run_case debug.soak tests/vm/run-vm.sh "$image" soak
 fi
