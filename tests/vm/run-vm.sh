@@ -256,6 +256,9 @@ fi
 if [ "$rc" != 0 ]; then
 	echo "vm: FAIL: case '$case_name' exited $rc" >&2
 	[ "${NFRING_VM_VERBOSE:-0}" = 1 ] || show_console >&2
+	# A crashed test program leaves its trace here (segfault at ... ip ...).
+	echo "----- end of the guest kernel log -----" >&2
+	tail -n 30 "$work/dmesg" >&2
 	exit 1
 fi
 # The case's own lines (what it checked), without the boot noise.

@@ -31,7 +31,11 @@ lone_packet() {
 	send_udp 1
 	recv_wait
 	expect_eq "lone packet ($1): received" "$GOT" 1
-	expect_eq "lone packet ($1): wake-ups" "$(( $(qstat 0 wakeups) - w0 ))" 1
+	# One wake-up, or none when the peer's own 50 ms poll timeout found
+	# the packet first (seen on the slow debug kernel); never a storm.
+	local wakes=$(( $(qstat 0 wakeups) - w0 ))
+	[ "$wakes" -le 1 ] || fail "lone packet ($1): $wakes wake-ups, expected at most 1"
+	echo "ok: lone packet ($1): $wakes wake-up(s)"
 }
 
 peer_start --queue 0
