@@ -1126,10 +1126,10 @@ void mapper::step()
 			break;
 		void *p = ::mremap(m.addr, m.len, m.len,
 		                   MREMAP_MAYMOVE | MREMAP_FIXED, to);
+		// On failure `to` may already be unmapped (MREMAP_FIXED clears
+		// the target first) and reused by another thread: leave it.
 		if (p != MAP_FAILED)
 			m.addr = static_cast<std::byte *>(p);
-		else
-			::munmap(to, m.len);
 		break;
 	}
 	case 10: { // advice; the pages may be gone after it: never touch
@@ -1187,9 +1187,10 @@ void mapper::step()
 			           g.name,
 			           static_cast<unsigned long long>(off - g.off),
 			           m.len);
-		// Mapped or not (a failed MAP_FIXED leaves a hole), the range
-		// is no longer one of our maps.
-		::munmap(m.addr, m.len);
+		// A failed MAP_FIXED leaves a hole that another thread may
+		// map into at once: unmap only what this call mapped.
+		if (p != MAP_FAILED)
+			::munmap(p, m.len);
 		break;
 	}
 	default: { // touch what is still mapped: read, and write if allowed
