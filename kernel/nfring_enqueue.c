@@ -301,15 +301,18 @@ void nfring_hook_drop(struct net *net)
 
 static bool nfring_entry_uses_dev(const struct nf_queue_entry *e, int ifindex)
 {
+	const struct net_device *skb_dev = nfring_entry_skb_dev(e);
+	const struct net_device *bridge_dev = nfring_entry_bridge_dev(e);
+
 #if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
 	if (e->physin && e->physin->ifindex == ifindex)
 		return true;
 	if (e->physout && e->physout->ifindex == ifindex)
 		return true;
-	if (e->bridge_dev && e->bridge_dev->ifindex == ifindex)
-		return true;
 #endif
-	if (e->skb_dev && e->skb_dev->ifindex == ifindex)
+	if (bridge_dev && bridge_dev->ifindex == ifindex)
+		return true;
+	if (skb_dev && skb_dev->ifindex == ifindex)
 		return true;
 	if (e->state.in && e->state.in->ifindex == ifindex)
 		return true;

@@ -167,8 +167,8 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->wait);
 	INIT_WORK(&q->reinject_work, nfring_reinject_work);
-	hrtimer_init(&q->wake_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	q->wake_timer.function = nfring_wake_timer_fn;
+	nfring_hrtimer_setup(&q->wake_timer, nfring_wake_timer_fn,
+			     CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	atomic64_set(&q->timer_wakeups, 0);
 	atomic64_set(&q->unsupported, 0);
 	mutex_init(&q->drain_lock);

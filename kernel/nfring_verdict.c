@@ -16,64 +16,9 @@
 #include <linux/netfilter.h>
 #include <linux/sched.h>
 #include <linux/skbuff.h>
-#include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_queue.h>
 
 #include "nfring_internal.h"
-
-/*
- * Frees a packet without continuing hook traversal.  nf_reinject(NF_DROP)
- * would look the hook up first and warn if it was just removed, which is
- * exactly when hook_drop flushes; dropping needs no hook.
- */
-void nfring_drop_entry(struct nf_queue_entry *entry)
-{
-	kfree_skb(entry->skb);
-	nf_queue_entry_free(entry);
-}
-
-/*
- * A packet that br_netfilter passed through the IP hooks holds its bridge
- * ports; a port may have left the bridge while the packet was queued, and
- * its rx_handler_data is then no bridge port any more.  As
- * nfnetlink_queue: such a packet is dropped.
- */
-static bool nfring_bridge_ports_valid(const struct nf_queue_entry *e)
-{
-#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
-	if (e->physin && !netif_is_bridge_port(e->physin))
-		return false;
-	if (e->physout && !netif_is_bridge_port(e->physout))
-		return false;
-#endif
-	return true;
-}
-
-/*
- * Continue hook traversal with @verdict, as nfnetlink_queue does: on
- * accept, conntrack may need to attach/confirm (the ct hook's update).
- * Caller holds rcu_read_lock, as nf_reinject requires on 6.1.  Returns
- * the verdict that was applied: NF_DROP if the packet had to be dropped.
- */
-unsigned int nfring_reinject(struct nf_queue_entry *entry,
-			     unsigned int verdict)
-{
-	const struct nf_ct_hook *ct_hook;
-
-	if (verdict != NF_DROP && !nfring_bridge_ports_valid(entry))
-		verdict = NF_DROP;
-	if (verdict == NF_DROP) {
-		nfring_drop_entry(entry);
-		return NF_DROP;
-	}
-	ct_hook = rcu_dereference(nf_ct_hook);
-	if (ct_hook && ct_hook->update(entry->state.net, entry->skb) < 0) {
-		nfring_drop_entry(entry);
-		return NF_DROP;
-	}
-	nf_reinject(entry, verdict);
-	return verdict;
-}
 
 /* Push frames whose verdict has been applied back on the free stack. */
 static void nfring_free_frames(struct nfring_queue *q, const u32 *frames,
