@@ -10,7 +10,7 @@ VM_IMAGE := $(BUILD)/vm/initramfs.cpio.gz
 # Module BTF needs the kernel's vmlinux, which the headers package lacks.
 KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
-.PHONY: all help deps module test-modules userspace vm-image check demo \
+.PHONY: all help deps module test-modules userspace vm-image vm-suites check demo \
 	debug-kernel check-debug stress soak \
 	bench trace-rtt vm-shell load unload clean
 
@@ -19,6 +19,9 @@ all: module userspace
 help:
 	@echo "make            build nfring.ko and the userspace programs"
 	@echo "make check      install deps, build, run unit and VM tests (the test command)"
+	@echo "                on Debian 12's 6.1, Debian 13's 6.12 and unstable's newest kernel"
+	@echo "make vm-suites  build nfring.ko and the VM image for Debian 13 and unstable"
+	@echo "                (KERNEL_SUITES=\"trixie sid\"; chroots cached per machine)"
 	@echo "make demo       boot the test VM and show nfring working (see README)"
 	@echo "make check-debug  the VM suite, stress and soak on a debug kernel"
 	@echo "                (KASAN, lockdep, kmemleak...; built once, cached)"
@@ -57,6 +60,14 @@ userspace: $(BUILD)/CMakeCache.txt
 vm-image: module test-modules userspace
 	tests/vm/mkinitramfs.sh $(VM_IMAGE) $(KVER) $(BUILD)/bin \
 		kernel/nfring.ko tests/vm/modules/nfring_test_warn.ko
+
+# The newer Debian kernels the VM suite also runs on: each suite's module
+# is built in a debootstrap chroot of that suite (cached per machine) and
+# its own Debian image boots (scripts/suite-kernel.sh, scripts/suite-vm.sh).
+KERNEL_SUITES ?= trixie sid
+
+vm-suites: userspace
+	@for s in $(KERNEL_SUITES); do scripts/suite-vm.sh $$s || exit 1; done
 
 check:
 	scripts/check.sh

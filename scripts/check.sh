@@ -21,6 +21,8 @@ phase() {
 phase deps scripts/deps.sh
 phase build make --no-print-directory all test-modules
 phase vm-image make --no-print-directory vm-image
+# Debian 13 and unstable: their chroots (cached), modules and VM images.
+phase vm-suites make --no-print-directory vm-suites
 # The unit tests again under ASan+UBSan and TSan (the ring stress test is
 # what TSan is for); CTest runs them as unit.asan / unit.tsan.
 sanitizer_build() {
@@ -49,9 +51,11 @@ echo
 echo "==> phase times"
 printf '    %s\n' "${phases[@]}"
 if [ -s "$timings" ]; then
-	awk '{ n++; boot += $3; run += $4; accel = $2 }
-	     END { printf "    VM runs: %d (%s), boot %.1f s on average, cases %.1f s in all\n",
-	                  n, accel, boot / n, run }' "$timings"
+	# One line per kernel: the suite each one ran, and its time.
+	awk '{ k = $5; n[k]++; boot[k] += $3; run[k] += $4; accel = $2 }
+	     END { for (k in n)
+	             printf "    VM runs on %s: %d (%s), boot %.1f s on average, %.1f s in all\n",
+	                    k, n[k], accel, boot[k] / n[k], boot[k] + run[k] }' "$timings" | sort
 fi
 # One plain closing line with the counts, whatever printed before it.
 if [ -f "$junit" ]; then

@@ -28,6 +28,9 @@ PACKAGES=(
 	iperf3 gnuplot-nox
 	# the development VM definition is checked with `vagrant validate`
 	vagrant
+	# the newer suites' build chroots (scripts/suite-kernel.sh): their
+	# packages never touch the host's apt
+	debootstrap
 )
 
 # Debian's own 6.1 source, and what building a kernel from it takes.

@@ -102,12 +102,14 @@ kver=$(in_root dpkg-query -W -f='${Depends}' linux-headers-amd64 |
 echo "$kver" >"$cache/kver"
 
 # The image: one package on trixie; on newer suites linux-image-KVER pulls
-# the kernel and its modules from linux-binary-KVER / linux-modules-KVER.
+# the kernel and its modules from linux-binary-KVER / linux-modules-KVER,
+# and modules.builtin/.order from linux-base-KVER.
 log "fetching the image of $kver"
 mkdir -p "$root/var/tmp/nfring-image"
 pkgs=$(in_root apt-cache depends --no-recommends --no-suggests "linux-image-$kver" |
-	grep -oE 'linux-(binary|modules|image)-[^ ]+' | grep -xF \
-		-e "linux-binary-$kver" -e "linux-modules-$kver" | sort -u || true)
+	grep -oE 'linux-(binary|modules|base|image)-[^ ]+' | grep -xF \
+		-e "linux-binary-$kver" -e "linux-modules-$kver" \
+		-e "linux-base-$kver" | sort -u || true)
 pkgs=$(printf 'linux-image-%s\n%s\n' "$kver" "$pkgs" | sort -u | tr '\n' ' ')
 (cd "$root/var/tmp/nfring-image" &&
 	chroot "$root" sh -c "cd /var/tmp/nfring-image && apt-get -q download $pkgs") \
@@ -121,7 +123,9 @@ for deb in "$root"/var/tmp/nfring-image/*.deb; do
 done
 rm -rf "$root/var/tmp/nfring-image"
 
-vmlinuz=$(find "$cache/unpacked" -name "vmlinuz-$kver" -type f | head -n1)
+# /boot/vmlinuz-KVER, or /usr/lib/modules/KVER/vmlinuz on newer suites.
+vmlinuz=$(find "$cache/unpacked" -type f \( -name "vmlinuz-$kver" -o \
+	-path "*/lib/modules/$kver/vmlinuz" \) | head -n1)
 [ -n "$vmlinuz" ] || { log "no vmlinuz-$kver in the image packages"; exit 1; }
 mv "$vmlinuz" "$cache/vmlinuz"
 moddir=$(find "$cache/unpacked" -type d -path "*/lib/modules/$kver" | head -n1)

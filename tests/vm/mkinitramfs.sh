@@ -22,9 +22,12 @@ moddir=${modroot%/}/lib/modules/$kver
 KMODS=(
 	veth nf_tables nft_queue nft_ct nf_conntrack nfnetlink_queue
 	nft_chain_nat nf_nat nft_reject_inet nf_reject_ipv4 nf_reject_ipv6
-	nft_objref bridge nft_meta_bridge br_netfilter
+	bridge nft_meta_bridge br_netfilter
 	pktgen
 )
+# Modules that newer kernels folded into another one (nft_objref is part of
+# nf_tables.ko since 6.2): taken when the kernel still has them.
+KMODS_IF_PRESENT=(nft_objref)
 
 # Host programs the test scripts use.  Real ip/modprobe/nft are needed:
 # busybox's applets lack nft support and kmod features.  iperf3 is the
@@ -67,10 +70,15 @@ if [ -d "$bindir" ]; then
 fi
 
 # Kernel modules: the closure of KMODS as modprobe resolves it on the host.
-mapfile -t kos < <(for m in "${KMODS[@]}"; do
-	modprobe -d "${modroot:-/}" -S "$kver" --show-depends "$m" |
-		awk '$1 == "insmod" { print $2 }'
-done | sort -u)
+deps=$(
+	for m in "${KMODS[@]}"; do
+		modprobe -d "${modroot:-/}" -S "$kver" --show-depends "$m" || exit 1
+	done
+	for m in "${KMODS_IF_PRESENT[@]}"; do
+		modprobe -d "${modroot:-/}" -S "$kver" --show-depends "$m" 2>/dev/null || true
+	done
+) || { echo "mkinitramfs: a module the tests need is missing for $kver" >&2; exit 1; }
+mapfile -t kos < <(awk '$1 == "insmod" { print $2 }' <<<"$deps" | sort -u)
 for ko in "${kos[@]}"; do
 	install -D -m 0644 "$ko" "$root/lib/modules/$kver/${ko#"$moddir"/}"
 done

@@ -20,7 +20,7 @@
 #                      become environment variables of the case)
 #   NFRING_VM_OUT      folder that receives the files the case left in
 #                      /results inside the guest
-#   NFRING_VM_TIMINGS  file to which "CASE ACCEL BOOT_S CASE_S" is appended
+#   NFRING_VM_TIMINGS  file to which "CASE ACCEL BOOT_S CASE_S KVER" is appended
 #   NFRING_VM_VERBOSE=1  stream the guest console instead of showing it only
 #                        on failure
 set -euo pipefail
@@ -230,7 +230,7 @@ fi
 
 echo "vm: $kver accel=$accel boot ${t_boot}s case ${t_case}s exit $rc"
 if [ -n "${NFRING_VM_TIMINGS:-}" ]; then
-	echo "$case_name $accel $t_boot $t_case" >> "$NFRING_VM_TIMINGS"
+	echo "$case_name $accel $t_boot $t_case $kver" >> "$NFRING_VM_TIMINGS"
 fi
 
 if [ "$expect_complaint" = 1 ]; then
