@@ -34,6 +34,12 @@ cp -r "$top/tests/vm/modules" "$src/tests/vm/"
 find "$src" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \
 	-o -name Module.symvers -o -name modules.order \) -delete
 
+# objtool (7.x) reads /proc/self; mounted only while building.
+cleanup() {
+	mountpoint -q "$root/proc" 2>/dev/null && umount "$root/proc" || true
+}
+trap cleanup EXIT
+mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 build_in_root() {
 	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \
 		make -C "/usr/src/linux-headers-$kver" M="$1" \
@@ -47,6 +53,7 @@ if ! { build_in_root /build/nfring/kernel &&
 	log "module build failed (full log: $out/build.log)"
 	exit 1
 fi
+cleanup
 cp "$src/kernel/nfring.ko" "$src/tests/vm/modules/nfring_test_warn.ko" "$out/kmod/"
 echo "$kver" >"$out/kver"
 ln -sfn "$cache/vmlinuz" "$out/vmlinuz"
