@@ -86,6 +86,7 @@ void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
 		q->c.repeated++;
 		break;
 	default:
+		/* NF_DROP, or NF_STOLEN: conntrack kept the packet back. */
 		q->c.dropped++;
 		break;
 	}

@@ -20,7 +20,9 @@
 #
 # usage: suite-kernel.sh SUITE          prepare if needed; print the folder
 #        suite-kernel.sh --print SUITE  print the folder if ready; else fail
-# SUITE: trixie (Debian 13, 6.12) or sid (unstable, the newest kernel).
+# SUITE: trixie (Debian 13, 6.12), sid (unstable, the newest released
+# kernel) or experimental (unstable plus experimental's kernel, usually a
+# release candidate).
 set -euo pipefail
 
 print_only=0
@@ -30,9 +32,10 @@ if [ "${1:-}" = --print ]; then
 fi
 suite=${1:-}
 case "$suite" in
-trixie | sid) ;;
+trixie | sid) base=$suite ;;
+experimental) base=sid ;;
 *)
-	echo "suite-kernel: unknown suite '${suite}' (expected trixie or sid)" >&2
+	echo "suite-kernel: unknown suite '${suite}' (expected trixie, sid or experimental)" >&2
 	exit 2
 	;;
 esac
@@ -71,7 +74,7 @@ mkdir -p "$cache"
 log "debootstrap (minbase) into $root"
 # The archive may be a snapshot whose Release files are past Valid-Until;
 # signatures are still checked.
-debootstrap --variant=minbase --include=make "$suite" "$root" "$mirror" \
+debootstrap --variant=minbase --include=make "$base" "$root" "$mirror" \
 	>"$cache/debootstrap.log" 2>&1 || {
 	tail -n 20 "$cache/debootstrap.log" >&2
 	log "debootstrap failed (full log: $cache/debootstrap.log)"
@@ -86,9 +89,16 @@ EOF
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
 mount -t proc proc "$root/proc"
+# experimental is an add-on to unstable: its packages only when asked for.
+target=()
+if [ "$suite" = experimental ]; then
+	echo "deb $mirror experimental main" \
+		>"$root/etc/apt/sources.list.d/experimental.list"
+	target=(-t experimental)
+fi
 in_root apt-get -q update >"$cache/apt.log" 2>&1
 log "installing linux-headers-amd64 (and the suite's compiler)"
-in_root apt-get -q -y install linux-headers-amd64 >>"$cache/apt.log" 2>&1 || {
+in_root apt-get -q -y "${target[@]}" install linux-headers-amd64 >>"$cache/apt.log" 2>&1 || {
 	tail -n 20 "$cache/apt.log" >&2
 	exit 1
 }
