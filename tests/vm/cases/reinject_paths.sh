@@ -2,8 +2,9 @@
 # (kernels without an exported nf_reinject, 6.9 and later) takes besides
 # "accept, next hook": a later queue rule takes the packet again (nf_queue
 # from reinject); a later queue without a listener passes it with bypass
-# and drops it without; a LOCAL_OUT packet whose mark verdict changes its
-# routing keys is routed again (fwmark policy routing picks another way).
+# and drops it without; conntrack's update and confirmation of accepted
+# packets; a LOCAL_OUT packet whose mark verdict changes its routing keys is
+# routed again (fwmark policy routing picks another way).
 # The same case runs on 6.1, where the kernel's nf_reinject does it.
 source /tests/lib.sh
 PEER2_PID=
@@ -74,7 +75,31 @@ expect_eq "later queue 7 without bypass, no listener: received" "$GOT" 0
 peer_stop >/dev/null
 pass "a later queue without a listener follows its bypass flag"
 
-# 3. LOCAL_OUT reroute.  The box sends to 10.0.9.9, which both client and
+# 3. Conntrack tracks the flow, so its hook's update runs on every accept
+#    (its return value changed meaning in 6.7; misread, packets would be
+#    dropped or never confirmed).  Spaced out, each packet after the first
+#    finds the flow confirmed.
+peer_start --queue 1
+ip netns exec box nft flush ruleset
+ip netns exec box nft -f - <<'NFT'
+table inet nfring_test {
+	counter confirmed { }
+	chain first {
+		type filter hook forward priority 0; policy accept;
+		ct status confirmed udp dport 9000 counter name confirmed
+		udp dport 9000 queue num 1
+	}
+}
+NFT
+recv_start 20 5000
+send_udp 20 --interval-us 20000
+recv_wait
+expect_eq "conntrack on: received" "$GOT" 20
+expect_eq "conntrack on: confirmed flow for those after the first" "$(ip netns exec box nft list counter inet nfring_test confirmed | awk '$1 == "packets" { print $2 }')" 19
+peer_stop >/dev/null
+pass "conntrack confirms flows whose packets went through the queue"
+
+# 4. LOCAL_OUT reroute.  The box sends to 10.0.9.9, which both client and
 #    server have on lo: the main table routes it to the client, packets
 #    with mark 7 go to the server (table 7).  The queue's verdict sets the
 #    mark, so only a reroute after the verdict sends them to the server.
