@@ -12,7 +12,7 @@ KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all help deps module test-modules userspace vm-image vm-suites check demo \
 	debug-kernel check-debug stress soak \
-	bench trace-rtt vm-shell load unload clean
+	bench trace-rtt vm-shell load unload deb clean
 
 all: module userspace
 
@@ -34,6 +34,8 @@ help:
 	@echo "make vm-shell   interactive shell in the test VM (nfring.ko inside)"
 	@echo "make load       load nfring.ko on this host (needs module support)"
 	@echo "make unload     unload it again"
+	@echo "make deb        Debian packages nfring-dkms and nfring into build/deb/"
+	@echo "                (see docs/packaging.md)"
 	@echo "make deps       install the Debian packages (as root)"
 	@echo "make clean      remove build output"
 
@@ -114,6 +116,10 @@ load: module userspace
 
 unload: userspace
 	$(BUILD)/bin/nfringctl unload
+
+# Debian packages of this tree (a copy of it is built in build/deb/src).
+deb:
+	scripts/deb.sh
 
 clean:
 	-$(MAKE) -C kernel clean $(KBUILD_ARGS)

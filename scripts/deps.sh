@@ -31,6 +31,8 @@ PACKAGES=(
 	# the newer suites' build chroots (scripts/suite-kernel.sh): their
 	# packages never touch the host's apt
 	debootstrap
+	# `make deb`: dpkg-buildpackage, debhelper and its DKMS addon (dh_dkms)
+	dpkg-dev debhelper dh-dkms
 )
 
 # Debian's own 6.1 source, and what building a kernel from it takes.
