@@ -57,7 +57,9 @@ device::device(const std::string &path) : path_(path)
 		int err = errno;
 		std::string hint;
 		if (err == ENOENT)
-			hint = " (is nfring.ko loaded? try 'make load')";
+			hint = " (is nfring.ko loaded? 'modprobe nfring' "
+			       "where nfring-dkms is installed, 'make load' "
+			       "in a source tree)";
 		else if (err == EPERM || err == EACCES)
 			hint = " (needs CAP_NET_ADMIN)";
 		throw_errno(err, "open " + path + hint);

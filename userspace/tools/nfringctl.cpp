@@ -30,6 +30,16 @@ namespace
 constexpr const char *modprobe_conf =
         "/etc/modprobe.d/nfring-blocks-nfnetlink_queue.conf";
 
+// The same guard as installed by the nfring-dkms package, for as long as
+// the package is there.  A file of the same name in /etc or /run replaces
+// it (that is how an admin lifts it), so it is in force only without one.
+bool packaged_guard()
+{
+	return access("/usr/lib/modprobe.d/nfring.conf", F_OK) == 0 &&
+	       access("/etc/modprobe.d/nfring.conf", F_OK) != 0 &&
+	       access("/run/modprobe.d/nfring.conf", F_OK) != 0;
+}
+
 void usage(std::FILE *out)
 {
 	std::fprintf(
@@ -299,18 +309,23 @@ int cmd_load(const std::string &module_path)
 		return 0;
 	}
 	// nfring also claims nfnetlink_queue's subsystem id, so NFQUEUE
-	// programs cannot autoload it; this rule says so to modprobe too.
-	std::error_code ec;
-	std::filesystem::create_directories("/etc/modprobe.d", ec);
-	std::ofstream conf(modprobe_conf);
-	conf << "# nfring is netfilter's queue handler; 'nfringctl unload' "
-	        "removes this\ninstall nfnetlink_queue /bin/false\n";
-	if (!conf.flush())
-		std::fprintf(
-		        stderr,
-		        "nfringctl: warning: cannot write %s; NFQUEUE "
-		        "programs cannot autoload nfnetlink_queue anyway\n",
-		        modprobe_conf);
+	// programs cannot autoload it; this rule says so to modprobe too
+	// (unless the package's rule already does: no file of ours then).
+	const bool own_guard = !packaged_guard();
+	if (own_guard) {
+		std::error_code ec;
+		std::filesystem::create_directories("/etc/modprobe.d", ec);
+		std::ofstream conf(modprobe_conf);
+		conf << "# nfring is netfilter's queue handler; 'nfringctl "
+		        "unload' removes this\ninstall nfnetlink_queue "
+		        "/bin/false\n";
+		if (!conf.flush())
+			std::fprintf(stderr,
+			             "nfringctl: warning: cannot write %s; "
+			             "NFQUEUE programs cannot autoload "
+			             "nfnetlink_queue anyway\n",
+			             modprobe_conf);
+	}
 	if (!module_path.empty()) {
 		// insmod of a module built for another kernel only says
 		// "Invalid module format"; say which kernels differ.
@@ -346,7 +361,8 @@ int cmd_load(const std::string &module_path)
 		rc = run({"insmod", module_path});
 	}
 	if (rc != 0) {
-		unlink(modprobe_conf);
+		if (own_guard)
+			unlink(modprobe_conf);
 		std::fprintf(stderr,
 		             "nfringctl: loading nfring failed (see dmesg)\n");
 		return 1;
@@ -369,8 +385,13 @@ int cmd_unload()
 		return 1;
 	}
 	unlink(modprobe_conf);
-	std::printf("nfringctl: nfring unloaded; nfnetlink_queue may load "
-	            "again\n");
+	if (packaged_guard())
+		std::printf("nfringctl: nfring unloaded; nfnetlink_queue stays "
+		            "blocked by /usr/lib/modprobe.d/nfring.conf "
+		            "(nfring-dkms), which says how to lift it\n");
+	else
+		std::printf("nfringctl: nfring unloaded; nfnetlink_queue may "
+		            "load again\n");
 	return 0;
 }
 
