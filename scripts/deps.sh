@@ -28,11 +28,13 @@ PACKAGES=(
 	iperf3 gnuplot-nox
 	# the development VM definition is checked with `vagrant validate`
 	vagrant
-	# the newer suites' build chroots (scripts/suite-kernel.sh): their
-	# packages never touch the host's apt
+	# the newer suites' build chroots (scripts/suite-kernel.sh) and the
+	# package test's (tests/pkg): their packages never touch the host's apt
 	debootstrap
 	# `make deb`: dpkg-buildpackage, debhelper and its DKMS addon (dh_dkms)
 	dpkg-dev debhelper dh-dkms
+	# the package test boots its chroot with systemd-nspawn to run the unit
+	systemd-container
 )
 
 # Debian's own 6.1 source, and what building a kernel from it takes.
