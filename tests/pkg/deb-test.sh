@@ -17,6 +17,8 @@
 #   4. A kernel upgrade: reinstall, install the newer headers of
 #      SUITE-security (downloaded into the cache), DKMS must build for them
 #      (the header_postinst.d hook), and a purge removes every module.
+#      Then, with both kernels' headers present, an install must build for
+#      both, as on a host whose running kernel is a third one.
 #
 # The cache: ${XDG_CACHE_HOME:-~/.cache}/nfring/pkg-test/SUITE/
 #   chroot/     the chroot (its apt sources: SUITE only)
@@ -342,16 +344,35 @@ run_suite() {
 		}
 		times+=("$(printf '%-8s upgrade + 2 builds   %6s s' "$suite" "$(secs "$t")")")
 		ok "headers of $upkver installed over $kver"
+		# A host keeps its previous kernel when autoremove runs (apt's
+		# kernel hook protects the running one, which here is the host's):
+		# keep the old headers for the two-kernel install below.
+		chroot_run "$root" sh -c "apt-mark manual \$(dpkg-query -W -f '\${Package}\n' 'linux-headers-${kver%-amd64}*')" \
+			>>"$apt_log" 2>&1
 		check_module "$root" "$upkver"
 		check_module "$root" "$kver"
 		purge "$root" "$apt_log" "$upkver"
-		local left
-		# (/var/lib/dkms itself is gone once autoremove purged dkms.)
-		left=$({ find "$root/lib/modules" "$root/usr/src" "$root/var/lib/dkms" \
-			"$root/etc" "$root/usr/lib" "$root/usr/bin" "$root/usr/sbin" \
-			-name '*nfring*' 2>/dev/null || true; } | sed "s|^$root||")
-		[ -z "$left" ] || fail "$suite: the purge after the upgrade left: $left"
-		ok "purge after the upgrade: no nfring file left for either kernel"
+		no_nfring_left "$root" "the purge after the upgrade"
+
+		# -- every kernel with headers --------------------------------------
+		# Both kernels have headers now.  DKMS's own postinst builds for
+		# the running kernel and the newest one with a /boot/config; in a
+		# chroot, where the host's kernel is not installed, it builds for
+		# every kernel instead.  A directory for the host's kernel (without
+		# headers) makes it act as on a real host, where it would build
+		# nothing here: both modules must come from nfring-dkms's postinst.
+		t=$(now)
+		local host_kernel=$root/lib/modules/$(uname -r)
+		mkdir "$host_kernel"
+		chroot_run "$root" sh -c 'apt-get -q -y install /tmp/debs/nfring-dkms_*.deb /tmp/debs/nfring_*.deb' \
+			>>"$apt_log" 2>&1 || fail "$suite: install with two kernels failed (log: $apt_log)"
+		times+=("$(printf '%-8s 2 kernels at install %6s s' "$suite" "$(secs "$t")")")
+		ok "installed with the headers of $kver and $upkver present"
+		check_module "$root" "$kver"
+		check_module "$root" "$upkver"
+		purge "$root" "$apt_log" "$kver"
+		rmdir "$host_kernel"
+		no_nfring_left "$root" "the purge with two kernels"
 	fi
 	teardown
 }
@@ -411,6 +432,17 @@ boot_check() {
 	nspawn_pid=
 	unmount "$boot_root"
 	boot_root=
+}
+
+# no_nfring_left ROOT WHAT: no file named after nfring anywhere it could be.
+no_nfring_left() {
+	local left
+	# (/var/lib/dkms itself is gone once autoremove purged dkms.)
+	left=$({ find "$1/lib/modules" "$1/usr/src" "$1/var/lib/dkms" \
+		"$1/etc" "$1/usr/lib" "$1/usr/bin" "$1/usr/sbin" \
+		-name '*nfring*' 2>/dev/null || true; } | sed "s|^$1||")
+	[ -z "$left" ] || fail "$2 left: $left"
+	ok "$2: no nfring file left for either kernel"
 }
 
 # installed ROOT: the installed packages' names, sorted.
