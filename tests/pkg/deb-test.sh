@@ -319,7 +319,7 @@ run_suite() {
 	if [ -n "$kept" ]; then
 		# shellcheck disable=SC2086 # one word per package
 		chroot_run "$root" apt-get -q -y purge $kept >>"$apt_log" 2>&1
-		ok "purged the dependencies autoremove kept: $(echo $kept)"
+		ok "purged the dependencies autoremove kept: $(tr '\n' ' ' <<<"$kept")"
 	fi
 	file_list "$root" >"$scratch/after.txt"
 	if ! diff -u "$scratch/before.txt" "$scratch/after.txt" >"$scratch/diff.txt"; then
@@ -362,7 +362,8 @@ run_suite() {
 		# headers) makes it act as on a real host, where it would build
 		# nothing here: both modules must come from nfring-dkms's postinst.
 		t=$(now)
-		local host_kernel=$root/lib/modules/$(uname -r)
+		local host_kernel
+		host_kernel=$root/lib/modules/$(uname -r)
 		mkdir "$host_kernel"
 		chroot_run "$root" sh -c 'apt-get -q -y install /tmp/debs/nfring-dkms_*.deb /tmp/debs/nfring_*.deb' \
 			>>"$apt_log" 2>&1 || fail "$suite: install with two kernels failed (log: $apt_log)"
@@ -385,7 +386,7 @@ run_suite() {
 # passed (SystemCallFilter, MemoryDenyWriteExecute), its counters created
 # in /dev/shm, and then fail to open the device, saying so.
 boot_check() {
-	local boot=$scratch/boot pid1= i journal
+	local boot=$scratch/boot pid1='' journal
 	mkdir -p "$boot/upper" "$boot/work" "$boot/root"
 	mount -t overlay overlay \
 		-o "lowerdir=$1,upperdir=$boot/upper,workdir=$boot/work" "$boot/root"
@@ -397,7 +398,7 @@ boot_check() {
 		>"$scratch/console.log" 2>&1 &
 	nspawn_pid=$!
 	# timeout → systemd-nspawn → the container's systemd (its PID 1).
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		pid1=$(pgrep -x systemd -P "$(pgrep -x systemd-nspawn -P "$nspawn_pid" || echo 0)" || true)
 		[ -z "$pid1" ] || break
 		sleep 0.1
@@ -406,7 +407,7 @@ boot_check() {
 	# Booted: "running", or "degraded" (a container lacks what some boot
 	# units want).  Until its bus is up, systemctl cannot even ask.
 	local state=
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		state=$(nsenter -t "$pid1" -a systemctl is-system-running 2>/dev/null || true)
 		case "$state" in running | degraded) break ;; esac
 		sleep 0.1
@@ -416,7 +417,7 @@ boot_check() {
 	*) fail "the container did not boot (state '$state'): $(tail -n 5 "$scratch/console.log")" ;;
 	esac
 	nsenter -t "$pid1" -a systemctl start nfring-worker@example.service
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		journal=$(nsenter -t "$pid1" -a journalctl -u nfring-worker@example.service \
 			-o cat --no-pager 2>/dev/null || true)
 		grep -q 'open /dev/nfring' <<<"$journal" && break
@@ -465,9 +466,10 @@ purge() {
 
 # unmount DIR: a process that just exited may hold a mount a moment longer.
 unmount() {
-	local i
-	for i in 1 2 3 4 5; do
+	local try
+	for try in 1 2 3 4; do
 		umount "$1" 2>/dev/null && return 0
+		echo "deb-test: $1 busy (try $try), again in 1 s" >&2
 		sleep 1
 	done
 	umount "$1"
