@@ -198,7 +198,7 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 		if (q->flags & NFRING_BIND_FAIL_OPEN) {
 			q->c.fail_open++;
 			spin_unlock_bh(&q->lock);
-			nfring_reinject(entry, NF_ACCEPT);
+			nfring_reinject(entry, NULL, NF_ACCEPT);
 			return 0;
 		}
 		q->c.ring_full++;
@@ -219,6 +219,7 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 	slot->gen = gen;
 	slot->entry = entry;
 	slot->state = NFRING_SLOT_INFLIGHT;
+	nfring_hook_id_get(entry, &slot->queued_by);
 
 	cap_len = min_t(u32, skb->len, q->copy_range);
 	if (cap_len &&

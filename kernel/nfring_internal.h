@@ -9,6 +9,7 @@
 #include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/netfilter.h>
 #include <linux/poll.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -62,6 +63,11 @@ enum nfring_slot_state {
 	NFRING_SLOT_ORPHANED,
 };
 
+struct nfring_hook_id {
+	nf_hookfn		*hook;
+	void			*priv;
+};
+
 struct nfring_slot {
 	struct nf_queue_entry	*entry;
 	u32			gen;
@@ -71,6 +77,15 @@ struct nfring_slot {
 	 * hook may be gone, so the applier drops it instead of reinjecting.
 	 */
 	bool			flush_pending;
+	/*
+	 * The hook entry that queued the packet (its function and private
+	 * data), from the hook blob in use at enqueue.  Reinjection continues
+	 * from hook_index in the blob current then; a chain deleted in
+	 * between is unpublished before netfilter flushes queued packets, and
+	 * in that window the index names another hook.  A mismatch drops the
+	 * packet, as that flush would.
+	 */
+	struct nfring_hook_id	queued_by;
 };
 
 /*
@@ -163,7 +178,10 @@ void nfring_dev_down(struct net *net, int ifindex);
 
 /* nfring_verdict.c */
 void nfring_drop_entry(struct nf_queue_entry *entry);
+void nfring_hook_id_get(const struct nf_queue_entry *entry,
+			struct nfring_hook_id *id);
 unsigned int nfring_reinject(struct nf_queue_entry *entry,
+			     const struct nfring_hook_id *queued_by,
 			     unsigned int verdict);
 struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
 					 struct nfring_slot *slot);

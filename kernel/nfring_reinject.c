@@ -77,7 +77,6 @@ static unsigned int nfring_ct_update(struct nf_queue_entry *entry)
 #endif
 }
 
-#ifndef NFRING_HAVE_NF_REINJECT
 /* The hooks of the packet's family at its hook point; RCU protected. */
 static const struct nf_hook_entries *
 nfring_hook_entries(const struct nf_queue_entry *entry)
@@ -100,6 +99,40 @@ nfring_hook_entries(const struct nf_queue_entry *entry)
 	}
 }
 
+/*
+ * Which hook entry queued @entry: called from the queue handler, inside
+ * the hook traversal, under its RCU read section.
+ */
+void nfring_hook_id_get(const struct nf_queue_entry *entry,
+			struct nfring_hook_id *id)
+{
+	const struct nf_hook_entries *hooks = nfring_hook_entries(entry);
+
+	id->hook = NULL;
+	id->priv = NULL;
+	if (hooks && entry->hook_index < hooks->num_hook_entries) {
+		id->hook = hooks->hooks[entry->hook_index].hook;
+		id->priv = hooks->hooks[entry->hook_index].priv;
+	}
+}
+
+/*
+ * Is the hook that queued the packet still at its index of @hooks?  NULL
+ * @id: not known (reinjected from the queue handler itself).  Under RCU.
+ */
+static bool nfring_queueing_hook_in(const struct nf_hook_entries *hooks,
+				    const struct nf_queue_entry *entry,
+				    const struct nfring_hook_id *id)
+{
+	unsigned int i = entry->hook_index;
+
+	if (!hooks || i >= hooks->num_hook_entries)
+		return false;
+	return !id || (READ_ONCE(hooks->hooks[i].hook) == id->hook &&
+		       hooks->hooks[i].priv == id->priv);
+}
+
+#ifndef NFRING_HAVE_NF_REINJECT
 /*
  * A LOCAL_OUT packet whose routing keys (addresses, mark, TOS) changed
  * while queued, by our MANGLE or mark verdict or a later hook, is routed
@@ -159,7 +192,9 @@ static unsigned int nfring_iterate(struct sk_buff *skb,
  * hook that queued the packet, then hand it to okfn, queue it again, or
  * free it.  Caller holds rcu_read_lock.
  */
-static void nfring_traverse(struct nf_queue_entry *entry, unsigned int verdict)
+static void nfring_traverse(struct nf_queue_entry *entry,
+			    const struct nfring_hook_id *queued_by,
+			    unsigned int verdict)
 {
 	struct sk_buff *skb = entry->skb;
 	const struct nf_hook_entries *hooks;
@@ -171,7 +206,7 @@ static void nfring_traverse(struct nf_queue_entry *entry, unsigned int verdict)
 	 * The hook left while the packet was queued: hook_drop flushes such
 	 * packets, but one being applied at that moment arrives here.
 	 */
-	if (!hooks || i >= hooks->num_hook_entries) {
+	if (!nfring_queueing_hook_in(hooks, entry, queued_by)) {
 		nfring_drop_entry(entry);
 		return;
 	}
@@ -210,7 +245,9 @@ next_hook:
 	nf_queue_entry_free(entry);
 }
 #else
-static void nfring_traverse(struct nf_queue_entry *entry, unsigned int verdict)
+static void nfring_traverse(struct nf_queue_entry *entry,
+			    const struct nfring_hook_id *queued_by,
+			    unsigned int verdict)
 {
 	nf_reinject(entry, verdict);
 }
@@ -219,15 +256,25 @@ static void nfring_traverse(struct nf_queue_entry *entry, unsigned int verdict)
 /*
  * Continue hook traversal with @verdict, as nfnetlink_queue does: on
  * accept, conntrack may need to attach/confirm (the ct hook's update).
- * Caller holds rcu_read_lock.  Returns the verdict that was applied:
+ * @queued_by is the hook recorded at enqueue, or NULL when the packet is
+ * reinjected from the queue handler itself.  Caller holds rcu_read_lock.  Returns the verdict that was applied:
  * NF_DROP if the packet had to be dropped, NF_STOLEN if conntrack took it.
  */
 unsigned int nfring_reinject(struct nf_queue_entry *entry,
+			     const struct nfring_hook_id *queued_by,
 			     unsigned int verdict)
 {
 	unsigned int ct_verdict;
 
 	if (verdict != NF_DROP && !nfring_bridge_ports_valid(entry))
+		verdict = NF_DROP;
+	/*
+	 * Its chain was deleted and netfilter's flush is on its way (checked
+	 * again against the blob our own traversal then uses).
+	 */
+	if (verdict != NF_DROP &&
+	    !nfring_queueing_hook_in(nfring_hook_entries(entry), entry,
+				     queued_by))
 		verdict = NF_DROP;
 	if (verdict == NF_DROP) {
 		nfring_drop_entry(entry);
@@ -242,6 +289,6 @@ unsigned int nfring_reinject(struct nf_queue_entry *entry,
 		nfring_drop_entry(entry);
 		return NF_DROP;
 	}
-	nfring_traverse(entry, verdict);
+	nfring_traverse(entry, queued_by, verdict);
 	return verdict;
 }

@@ -78,7 +78,7 @@ void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
 		return;
 	}
 
-	switch (nfring_reinject(entry, verdict)) {
+	switch (nfring_reinject(entry, &slot->queued_by, verdict)) {
 	case NF_ACCEPT:
 		q->c.accepted++;
 		break;
