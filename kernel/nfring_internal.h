@@ -176,13 +176,15 @@ enum hrtimer_restart nfring_wake_timer_fn(struct hrtimer *t);
 void nfring_hook_drop(struct net *net);
 void nfring_dev_down(struct net *net, int ifindex);
 
-/* nfring_verdict.c */
+/* nfring_reinject.c */
 void nfring_drop_entry(struct nf_queue_entry *entry);
 void nfring_hook_id_get(const struct nf_queue_entry *entry,
 			struct nfring_hook_id *id);
 unsigned int nfring_reinject(struct nf_queue_entry *entry,
 			     const struct nfring_hook_id *queued_by,
 			     unsigned int verdict);
+
+/* nfring_verdict.c */
 struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
 					 struct nfring_slot *slot);
 void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
