@@ -154,14 +154,20 @@ if [ -z "$qemu_pid" ]; then
 	boot "$accel"
 	if ! wait_booted; then
 		# Before /init no module of ours is loaded: a kernel that oopses
-		# there crashed in its own boot.  Under TCG, Debian's 6.12 now and
-		# then hits a stale int3 from its own boot-time code patching
-		# (sched_clock_cpu, from an initcall): boot again, at most twice,
-		# saying so, as for reports logged before /init (below).
+		# or hangs there failed in its own boot.  Under TCG, Debian's 6.12
+		# now and then hits a stale int3 from its own boot-time code
+		# patching (sched_clock_cpu, from an initcall), and 6.1 once sat
+		# silent past the watchdog on a loaded CI host: boot again, at
+		# most twice, saying so, as for reports logged before /init (below).
 		early=$(tr -d '\r' < "$work/console" | grep -Ef "$here/kernel-reports.ere" || true)
-		if [ -n "$early" ] && [ "$attempt" -lt 3 ]; then
-			echo "vm: the kernel crashed during its own boot, before /init (attempt $attempt); booting again:"
-			echo "$early" | head -n 5 | sed 's/^/    /'
+		if [ "$attempt" -lt 3 ]; then
+			if [ -n "$early" ]; then
+				echo "vm: the kernel crashed during its own boot, before /init (attempt $attempt); booting again:"
+				echo "$early" | head -n 5 | sed 's/^/    /'
+			else
+				echo "vm: the kernel did not reach /init within ${boot_watchdog_s}s (attempt $attempt, $accel); booting again; its console ended with:"
+				tr -d '\r' < "$work/console" | tail -n 5 | sed 's/^/    /'
+			fi
 			stop_qemu
 			rm -rf "$work"
 			NFRING_VM_ATTEMPT=$((attempt + 1)) exec "$0" "${orig_args[@]}"
