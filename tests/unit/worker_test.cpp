@@ -194,23 +194,36 @@ TEST(WorkerOverShm, FlowTableRemembersPayloadDecisions)
 {
 	REQUIRE_IO_URING();
 	harness h("drop http.host evil.example.org\naccept\n");
+	const char *c = "10.0.0.1", *s = "10.0.0.2";
+	const std::string_view req =
+	        "GET / HTTP/1.1\r\nHost: evil.example.org\r\n\r\n";
+	const std::uint32_t isn = 1000, data = isn + 1;
+	std::map<std::uint64_t, std::uint32_t> want;
+	// The SYN comes before any field is known: the default.
+	want[h.peer_.enqueue(test::tcp4(c, 40000, s, 80, isn, 0, {}, 0x02))] =
+	        NFRING_ACCEPT;
 	// The request decides; the rest of the flow carries no Host header.
-	h.peer_.enqueue(test::ipv4(IPPROTO_TCP, "10.0.0.1", 40000, "10.0.0.2",
-	                           80,
-	                           "GET / HTTP/1.1\r\nHost: evil.example.org"
-	                           "\r\n\r\n"));
-	for (int i = 0; i < 5; i++)
-		h.peer_.enqueue(test::ipv4(IPPROTO_TCP, "10.0.0.1", 40000,
-		                           "10.0.0.2", 80, "more body"));
-	// The reply direction belongs to the same flow.
-	h.peer_.enqueue(test::ipv4(IPPROTO_TCP, "10.0.0.2", 80, "10.0.0.1",
-	                           40000, "HTTP/1.1 200 OK\r\n\r\n"));
-	const auto got = h.collect(7);
-	ASSERT_EQ(got.size(), 7u);
-	for (const auto &[id, v] : got)
-		EXPECT_EQ(v.verdict, NFRING_DROP) << "id " << id;
+	want[h.peer_.enqueue(test::tcp4(c, 40000, s, 80, data, 1, req))] =
+	        NFRING_DROP;
+	std::uint32_t seq = data + static_cast<std::uint32_t>(req.size());
+	for (int i = 0; i < 5; i++) {
+		want[h.peer_.enqueue(test::tcp4(c, 40000, s, 80, seq, 1,
+		                                "more body"))] = NFRING_DROP;
+		seq += 9;
+	}
+	// The reply direction belongs to the same flow; its acknowledgment
+	// of the request lets the decision be cached for the flow.
+	want[h.peer_.enqueue(test::tcp4(s, 80, c, 40000, 1, seq,
+	                                "HTTP/1.1 200 OK\r\n\r\n"))] =
+	        NFRING_DROP;
+	want[h.peer_.enqueue(test::tcp4(c, 40000, s, 80, seq, 20, "tail"))] =
+	        NFRING_DROP;
+	const auto got = h.collect(want.size());
+	ASSERT_EQ(got.size(), want.size());
+	for (const auto &[id, v] : want)
+		EXPECT_EQ(got.at(id).verdict, v) << "id " << id;
 	h.stop();
-	EXPECT_EQ(h.worker_->counters().flow_hits, 6u);
+	EXPECT_EQ(h.worker_->counters().flow_hits, 7u);
 	EXPECT_EQ(h.worker_->flows(), 1u);
 }
 

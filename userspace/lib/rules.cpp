@@ -307,17 +307,46 @@ rule parse_rule(line_parser &lp)
 				        });
 			}
 		} else if (k == "http.host" || k == "tls.sni" ||
-		           k == "dns.qname") {
-			set_once(r.field != l7_field::none, "name match");
-			r.field = k == "http.host" ? l7_field::http_host
-			          : k == "tls.sni" ? l7_field::tls_sni
-			                           : l7_field::dns_qname;
+		           k == "dns.qname" || k == "quic.sni") {
+			set_once(r.field != l7_field::none, "L7 match");
+			r.field = k == "http.host"  ? l7_field::http_host
+			          : k == "tls.sni"  ? l7_field::tls_sni
+			          : k == "quic.sni" ? l7_field::quic_sni
+			                            : l7_field::dns_qname;
 			r.pattern = parse_name(lp, lp.next("name").text);
+		} else if (k == "tls.alpn" || k == "quic.alpn") {
+			set_once(r.field != l7_field::none, "L7 match");
+			r.field = k == "tls.alpn" ? l7_field::tls_alpn
+			                          : l7_field::quic_alpn;
+			const token &v = lp.next("protocol id");
+			// RFC 7301: 1..255 bytes; printable ids are all that
+			// IANA registered, and all a rules file can spell.
+			if (v.text.empty() || v.text.size() > 255 ||
+			    !std::all_of(v.text.begin(), v.text.end(),
+			                 [](unsigned char c) {
+				                 return c > ' ' && c < 0x7f;
+			                 }))
+				lp.fail(k +
+				        " needs a protocol id of 1 to 255 "
+				        "printable characters, e.g. h2, "
+				        "http/1.1, h3; got '" +
+				        v.text + "'");
+			r.pattern.name = v.text;
+		} else if (k == "tls.ech") {
+			set_once(r.field != l7_field::none, "L7 match");
+			r.field = l7_field::tls_ech;
+			const token &v = lp.next("yes or no");
+			if (v.text != "yes" && v.text != "no")
+				lp.fail("tls.ech takes yes (the hello carries "
+				        "encrypted_client_hello) or no; got '" +
+				        v.text + "'");
+			r.ech = v.text == "yes";
 		} else {
 			lp.fail("unknown match '" + k +
 			        "' (allowed: tcp, udp, icmp, proto, src, dst, "
 			        "sport, dport, content, http.host, tls.sni, "
-			        "dns.qname)");
+			        "tls.alpn, tls.ech, dns.qname, quic.sni, "
+			        "quic.alpn)");
 		}
 	}
 	if ((r.sport || r.dport) && r.proto != IPPROTO_TCP &&
@@ -381,6 +410,23 @@ ruleset ruleset::parse(std::string_view text, const std::string &name)
 		r.text = std::string(shown);
 		if (is_default(r))
 			default_line = lineno;
+		switch (r.field) {
+		case l7_field::http_host:
+		case l7_field::tls_sni:
+		case l7_field::tls_alpn:
+		case l7_field::tls_ech:
+			rs.tcp_l7_ = true;
+			break;
+		case l7_field::dns_qname: // DNS over TCP too
+			rs.tcp_l7_ = true;
+			break;
+		case l7_field::quic_sni:
+		case l7_field::quic_alpn:
+			rs.quic_l7_ = true;
+			break;
+		case l7_field::none:
+			break;
+		}
 		rs.rules_.push_back(std::move(r));
 		if (end == text.size())
 			break;
@@ -410,30 +456,80 @@ ruleset ruleset::load(const std::string &path)
 	return parse(ss.str(), path);
 }
 
-std::size_t ruleset::match(const packet_view &pkt) const
+namespace
 {
-	// Each L7 field is extracted at most once per packet, and only when a
-	// rule that got that far asks for it.
-	std::optional<std::string> l7[3];
-	bool tried[3] = {false, false, false};
-	auto field_value =
-	        [&](l7_field f) -> const std::optional<std::string> & {
-		const int i = static_cast<int>(f) - 1;
-		if (!tried[i]) {
-			tried[i] = true;
-			if (f == l7_field::http_host &&
-			    pkt.proto == IPPROTO_TCP)
-				l7[i] = l7::http_host(pkt.payload);
-			else if (f == l7_field::tls_sni &&
-			         pkt.proto == IPPROTO_TCP)
-				l7[i] = l7::tls_sni(pkt.payload);
-			else if (f == l7_field::dns_qname &&
-			         pkt.proto == IPPROTO_UDP)
-				l7[i] = l7::dns_qname(pkt.payload);
-		}
-		return l7[i];
-	};
 
+// A pending field decides nothing yet; a packet that cannot wait for it
+// (it did not bring the message's bytes) sees it as not matching.
+enum class tri { no, yes, pending };
+
+tri field_match(const rule &r, const packet_view &pkt, const l7_state &st)
+{
+	auto gate = [&](l7::status s) {
+		if (s == l7::status::need_more)
+			return st.can_wait ? tri::pending : tri::no;
+		return s == l7::status::done ? tri::yes : tri::no;
+	};
+	auto any_alpn = [&](const std::vector<std::string> &ids) {
+		return std::find(ids.begin(), ids.end(), r.pattern.name) !=
+		       ids.end();
+	};
+	tri g = tri::no;
+	bool hit = false;
+	switch (r.field) {
+	case l7_field::none:
+		return tri::yes;
+	case l7_field::tls_sni:
+	case l7_field::tls_alpn:
+	case l7_field::tls_ech:
+		if (pkt.proto != IPPROTO_TCP)
+			return tri::no;
+		g = gate(st.tls);
+		if (g == tri::yes)
+			hit = r.field == l7_field::tls_sni
+			              ? !st.hello.sni.empty() &&
+			                        r.pattern.matches(st.hello.sni)
+			      : r.field == l7_field::tls_alpn
+			              ? any_alpn(st.hello.alpn)
+			              : st.hello.ech == r.ech;
+		break;
+	case l7_field::quic_sni:
+	case l7_field::quic_alpn:
+		if (pkt.proto != IPPROTO_UDP)
+			return tri::no;
+		g = gate(st.quic);
+		if (g == tri::yes)
+			hit = r.field == l7_field::quic_sni
+			              ? !st.hello.sni.empty() &&
+			                        r.pattern.matches(st.hello.sni)
+			              : any_alpn(st.hello.alpn);
+		break;
+	case l7_field::http_host:
+		if (pkt.proto != IPPROTO_TCP)
+			return tri::no;
+		g = gate(st.http);
+		if (g == tri::yes)
+			hit = !st.http_host.empty() &&
+			      r.pattern.matches(st.http_host);
+		break;
+	case l7_field::dns_qname:
+		g = gate(st.dns);
+		if (g == tri::yes)
+			hit = std::any_of(st.qnames.begin(), st.qnames.end(),
+			                  [&](const std::string &q) {
+				                  return r.pattern.matches(q);
+			                  });
+		break;
+	}
+	if (g != tri::yes)
+		return g;
+	return hit ? tri::yes : tri::no;
+}
+
+} // namespace
+
+match_result ruleset::match(const packet_view &pkt, const l7_state &st) const
+{
 	for (std::size_t i = 0; i < rules_.size(); i++) {
 		const rule &r = rules_[i];
 		if (r.proto && pkt.proto != *r.proto)
@@ -451,15 +547,42 @@ std::size_t ruleset::match(const packet_view &pkt) const
 		if (r.content &&
 		    !contains_bytes(pkt.payload, *r.content, r.nocase))
 			continue;
-		if (r.field != l7_field::none) {
-			const auto &v = field_value(r.field);
-			if (!v || !r.pattern.matches(*v))
-				continue;
+		switch (field_match(r, pkt, st)) {
+		case tri::no:
+			continue;
+		case tri::pending:
+			return {i, true};
+		case tri::yes:
+			return {i, false};
 		}
-		return i;
 	}
 	// parse() guarantees a default rule at the end.
-	return rules_.size() - 1;
+	return {rules_.size() - 1, false};
+}
+
+void payload_fields(const packet_view &pkt, l7_state &st)
+{
+	st.reset();
+	if (pkt.proto == IPPROTO_TCP) {
+		std::vector<std::byte> scratch;
+		st.tls = l7::parse_tls_stream(pkt.payload, st.hello, scratch);
+		st.http = l7::parse_http_request(pkt.payload, st.http_host);
+		if (pkt.sport == 53 || pkt.dport == 53)
+			st.dns = l7::parse_dns_tcp(pkt.payload, st.qnames);
+	} else if (pkt.proto == IPPROTO_UDP) {
+		if (auto q = l7::dns_qname(pkt.payload)) {
+			st.qnames.push_back(std::move(*q));
+			st.dns = l7::status::done;
+		}
+	}
+}
+
+std::size_t ruleset::match(const packet_view &pkt) const
+{
+	// One packet is all there is: an incomplete message matches nothing.
+	l7_state st;
+	payload_fields(pkt, st);
+	return match(pkt, st).index;
 }
 
 } // namespace nfring

@@ -29,6 +29,7 @@ enum : std::uint64_t {
 	ud_event = 2, // eventfd: stop or reload
 	ud_timer = 3, // flow expiry and stats
 	ud_kick = 4,  // write to the device: wake the reinject work
+	ud_hold = 5,  // the oldest held packet's time runs out
 };
 
 [[noreturn]] void throw_uring(int neg_err, const char *what)
@@ -36,33 +37,12 @@ enum : std::uint64_t {
 	throw std::system_error(-neg_err, std::generic_category(), what);
 }
 
-std::string addr_str(const packet_view &p, const ip_addr &a)
-{
-	char buf[INET6_ADDRSTRLEN];
-	if (p.family == 4)
-		inet_ntop(AF_INET, &a[12], buf, sizeof(buf));
-	else
-		inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));
-	return buf;
-}
-
-const char *action_name(const rule_action &a)
-{
-	switch (a.kind) {
-	case action_kind::accept:
-		return "accept";
-	case action_kind::drop:
-		return "drop";
-	default:
-		return "mark";
-	}
-}
-
 } // namespace
 
 struct queue_worker::uring {
 	io_uring ring{};
 	__kernel_timespec tick{};
+	__kernel_timespec hold_wait{};
 	std::uint64_t event_value = 0;
 	// Eight bytes: the device takes any write, an eventfd only these.
 	std::uint64_t kick_value = 1;
@@ -165,12 +145,25 @@ queue_worker::queue_worker(std::uint16_t queue_num, const worker_options &opts,
 queue_worker::queue_worker(queue &&q, const worker_options &opts,
                            shared_rules &rules, stats_queue_slot *stats)
     : queue_num_(q.queue_num()), opts_(opts), shared_(rules), q_(std::move(q)),
-      ring_(std::make_unique<uring>(!opts.busy_poll)),
-      flows_(opts.flow_max, opts.flow_idle), stats_(stats)
+      ring_(std::make_unique<uring>(!opts.busy_poll)), stats_(stats)
 {
+	std::vector<std::unique_ptr<filter>> filters;
 	for (const auto &make : opts.filters)
-		filters_.push_back(make());
-	c_.filter_hits.assign(filters_.size(), 0);
+		filters.push_back(make());
+	verdict_options vo;
+	vo.inspect = opts.inspect;
+	vo.hold_time = opts.hold_time;
+	vo.hold_packets = opts.hold_packets;
+	vo.undecided = opts.undecided;
+	vo.inconsistent = opts.inconsistent;
+	vo.flow_max = opts.flow_max;
+	vo.flow_idle = opts.flow_idle;
+	const std::uint32_t entries = q_.layout().ring_entries;
+	engine_ = std::make_unique<verdict_engine>(
+	        vo, entries, std::move(filters),
+	        [this](const nfring_rx_desc &d) { return q_.packet(d); },
+	        queue_num_);
+	out_.reserve(entries);
 	event_fd_ = ::eventfd(0, EFD_CLOEXEC);
 	if (event_fd_ < 0)
 		throw std::system_error(errno, std::generic_category(),
@@ -215,126 +208,79 @@ void queue_worker::notify()
 void queue_worker::reload_if_changed()
 {
 	const std::uint64_t gen = shared_.generation.load();
-	if (rules_ && gen == generation_)
+	if (have_rules_ && gen == generation_)
 		return;
 	generation_ = gen;
-	rules_ = shared_.current.load();
-	// Decisions of the old rules do not hold under the new ones.
-	flows_.clear();
-	c_.rule_hits.assign(rules_->rules().size(), 0);
+	have_rules_ = true;
+	engine_->set_rules(shared_.current.load(), out_,
+	                   verdict_engine::clock::now());
 }
 
-void queue_worker::apply(const rule_action &a, nfring_verdict &v)
+worker_counters queue_worker::counters() const
 {
-	switch (a.kind) {
-	case action_kind::accept:
-		v.verdict = NFRING_ACCEPT;
-		c_.accepted++;
-		break;
-	case action_kind::drop:
-		v.verdict = NFRING_DROP;
-		c_.dropped++;
-		break;
-	case action_kind::mark:
-		v.verdict = NFRING_ACCEPT;
-		v.flags = NFRING_VF_SET_MARK;
-		v.mark = a.mark;
-		c_.marked++;
-		break;
-	}
+	worker_counters c = c_;
+	static_cast<verdict_counters &>(c) = engine_->counters();
+	return c;
 }
 
-void queue_worker::answer(const nfring_rx_desc &d, nfring_verdict &v)
+// Puts decided verdicts on the ring, as many as fit; true when none wait.
+bool queue_worker::flush_verdicts()
 {
-	v = nfring_verdict{};
-	v.id = d.id;
-	c_.packets++;
+	if (out_.empty())
+		return true;
+	auto &vr = q_.verdicts();
+	const std::uint32_t n =
+	        vr.reserve(static_cast<std::uint32_t>(out_.size()));
+	for (std::uint32_t i = 0; i < n; i++)
+		vr.slot(i) = out_[i];
+	if (n) {
+		q_.publish_verdicts(n);
+		unkicked_ += n;
+		if (n == out_.size())
+			out_.clear();
+		else
+			out_.erase(out_.begin(), out_.begin() + n);
+	}
+	return out_.empty();
+}
 
-	const auto pkt = parse_packet(q_.packet(d));
-	if (pkt) {
-		for (std::size_t i = 0; i < filters_.size(); i++) {
-			const auto a = filters_[i]->inspect(*pkt);
-			if (!a)
-				continue;
-			c_.filter_hits[i]++;
-			apply(*a, v);
-			if (a->log)
-				std::fprintf(
-				        stderr,
-				        "nfring-worker: queue %u: filter %.*s "
-				        "-> %s\n",
-				        queue_num_,
-				        static_cast<int>(
-				                filters_[i]->name().size()),
-				        filters_[i]->name().data(),
-				        action_name(*a));
-			return;
-		}
+// The kernel lags behind on verdicts: make sure it drains.
+void queue_worker::on_lag()
+{
+	if (q_.kernel_wants_kick()) {
+		kick();
+		io_uring_submit(&ring_->ring);
+		c_.syscalls++;
 	}
-	std::size_t idx;
-	bool cached = false;
-	const auto now = flow_table::clock::now();
-	if (!pkt) {
-		// Nothing to inspect (no copy, or not IP): the default rule.
-		c_.unparsed++;
-		idx = rules_->rules().size() - 1;
-	} else {
-		const flow_key key = flow_key::of(*pkt);
-		if (const auto hit = flows_.lookup(key, now);
-		    hit && *hit < rules_->rules().size()) {
-			idx = *hit;
-			cached = true;
-			c_.flow_hits++;
-		} else {
-			idx = rules_->match(*pkt);
-			if (rules_->rules()[idx].inspects_payload())
-				flows_.remember(key,
-				                static_cast<std::uint32_t>(idx),
-				                now);
-		}
-	}
-	const rule &r = rules_->rules()[idx];
-	c_.rule_hits[idx]++;
-	apply(r.action, v);
-	if (r.action.log && !cached && pkt)
-		std::fprintf(
-		        stderr,
-		        "nfring-worker: queue %u: %s:%u '%s' -> %s proto %u "
-		        "%s:%u -> %s:%u\n",
-		        queue_num_, rules_->source().c_str(), r.line,
-		        r.text.c_str(), action_name(r.action), pkt->proto,
-		        addr_str(*pkt, pkt->src).c_str(), pkt->sport,
-		        addr_str(*pkt, pkt->dst).c_str(), pkt->dport);
+	unkicked_ = 0;
 }
 
 std::size_t queue_worker::process_batch()
 {
 	auto &rx = q_.rx();
-	auto &vr = q_.verdicts();
-	const auto want = static_cast<std::uint32_t>(opts_.batch);
-	std::uint32_t n = rx.peek(want);
+	if (!flush_verdicts()) {
+		on_lag();
+		return 0;
+	}
+	std::uint32_t n = rx.peek(static_cast<std::uint32_t>(opts_.batch));
 	if (!n)
 		return 0;
 	// A verdict slot per packet; the ring sizes match, so this is all of
 	// them unless the kernel lags behind on verdicts.
-	n = vr.reserve(n);
+	n = q_.verdicts().reserve(n);
 	if (!n) {
-		// The kernel lags behind on verdicts: make sure it drains.
-		if (q_.kernel_wants_kick()) {
-			kick();
-			io_uring_submit(&ring_->ring);
-			c_.syscalls++;
-		}
-		unkicked_ = 0;
+		on_lag();
 		return 0;
 	}
+	const auto now = verdict_engine::clock::now();
+	if (engine_->held())
+		engine_->expire_holds(now, out_);
 	for (std::uint32_t i = 0; i < n; i++)
-		answer(rx.at(i), vr.slot(i));
+		engine_->judge(rx.at(i), now, out_);
 	rx.release(n);
-	q_.publish_verdicts(n);
+	flush_verdicts();
 	c_.batches++;
 	awake_packets_ += n;
-	unkicked_ += n;
 	if (unkicked_ >= kick_every_) {
 		// A worker that never finds the ring empty never sleeps: its
 		// kick (if due) goes out now, and the same io_uring_enter
@@ -415,7 +361,7 @@ void queue_worker::handle_completions(bool &stop)
 			break;
 		}
 		case ud_timer: {
-			flows_.expire(flow_table::clock::now());
+			engine_->tick(verdict_engine::clock::now(), out_);
 			publish_stats();
 			if (opts_.stats_interval.count() &&
 			    ++ticks_ % opts_.stats_interval.count() == 0)
@@ -425,6 +371,11 @@ void queue_worker::handle_completions(bool &stop)
 			io_uring_sqe_set_data64(s, ud_timer);
 			break;
 		}
+		case ud_hold:
+			hold_timer_armed_ = false;
+			engine_->expire_holds(verdict_engine::clock::now(),
+			                      out_);
+			break;
 		case ud_kick:
 			if (cqe->res < 0)
 				std::fprintf(
@@ -443,6 +394,27 @@ void queue_worker::handle_completions(bool &stop)
 		io_uring_sqe_set_data64(s, ud_poll);
 		poll_armed_ = true;
 	}
+}
+
+// A one-shot timeout at the oldest hold's deadline, so that a sleeping
+// worker wakes to give up on it.
+void queue_worker::arm_hold_timer()
+{
+	const auto due = engine_->next_deadline();
+	if (hold_timer_armed_ || !due)
+		return;
+	const auto wait = std::max<verdict_engine::clock::duration>(
+	        *due - verdict_engine::clock::now(),
+	        std::chrono::milliseconds(1));
+	const auto ns =
+	        std::chrono::duration_cast<std::chrono::nanoseconds>(wait)
+	                .count();
+	ring_->hold_wait.tv_sec = ns / 1000000000;
+	ring_->hold_wait.tv_nsec = ns % 1000000000;
+	io_uring_sqe *s = ring_->sqe();
+	io_uring_prep_timeout(s, &ring_->hold_wait, 0, 0);
+	io_uring_sqe_set_data64(s, ud_hold);
+	hold_timer_armed_ = true;
 }
 
 void queue_worker::run()
@@ -486,6 +458,15 @@ void queue_worker::run()
 			}
 			continue;
 		}
+		if (engine_->held()) {
+			// Held packets do not wait past their time, whether
+			// the worker sleeps or not.
+			engine_->expire_holds(verdict_engine::clock::now(),
+			                      out_);
+			if (!flush_verdicts())
+				continue;
+			arm_hold_timer();
+		}
 		choose_wake_mode();
 		if (!q_.prepare_sleep())
 			continue;
@@ -501,9 +482,15 @@ void queue_worker::run()
 		if (r < 0 && r != -EINTR)
 			throw_uring(r, "io_uring_submit_and_wait");
 	}
-	// Stopping: everything already on the ring gets its verdict.
+	// Stopping: everything already on the ring gets its verdict, and
+	// held packets the undecided action.
 	while (process_batch())
 		;
+	engine_->release_all(out_);
+	while (!flush_verdicts()) {
+		on_lag();
+		sched_yield();
+	}
 	kick_if_due(true);
 	publish_stats();
 }
@@ -514,46 +501,54 @@ void queue_worker::publish_stats()
 		return;
 	stats_queue_slot &s = *stats_;
 	s.queue_num = queue_num_;
-	stats_store(s.packets, c_.packets);
-	stats_store(s.accepted, c_.accepted);
-	stats_store(s.dropped, c_.dropped);
-	stats_store(s.marked, c_.marked);
-	stats_store(s.flow_hits, c_.flow_hits);
-	stats_store(s.flows, flows_.size());
-	stats_store(s.flow_max, flows_.max_flows());
+	const verdict_counters &v = engine_->counters();
+	stats_store(s.packets, v.packets);
+	stats_store(s.accepted, v.accepted);
+	stats_store(s.dropped, v.dropped);
+	stats_store(s.marked, v.marked);
+	stats_store(s.flow_hits, v.flow_hits);
+	stats_store(s.flows, engine_->flows());
+	stats_store(s.flow_max, opts_.flow_max);
 	stats_store(s.kicks, c_.kicks);
 	stats_store(s.wakeups, c_.wakeups);
 	stats_store(s.syscalls, c_.syscalls);
 	// Called once per timer tick (1 s): the difference is packets/s.
-	stats_store(s.pps, c_.packets - packets_last_tick_);
-	packets_last_tick_ = c_.packets;
-	const std::size_t n = std::min<std::size_t>(c_.rule_hits.size(), 64);
+	stats_store(s.pps, v.packets - packets_last_tick_);
+	packets_last_tick_ = v.packets;
+	const std::size_t n = std::min<std::size_t>(v.rule_hits.size(), 64);
 	s.nrules = static_cast<std::uint32_t>(n);
 	for (std::size_t i = 0; i < n; i++) {
-		s.rule_line[i] = rules_->rules()[i].line;
-		stats_store(s.rule_hits[i], c_.rule_hits[i]);
+		s.rule_line[i] = engine_->rules().rules()[i].line;
+		stats_store(s.rule_hits[i], v.rule_hits[i]);
 	}
 }
 
 std::string queue_worker::summary() const
 {
+	const verdict_counters &v = engine_->counters();
+	const inspect_counters &in = engine_->inspect_stats();
 	std::ostringstream out;
-	out << "queue " << queue_num_ << ": packets " << c_.packets
-	    << " accepted " << c_.accepted << " dropped " << c_.dropped
-	    << " marked " << c_.marked << " flow_hits " << c_.flow_hits
-	    << " flows " << flows_.size() << " batches " << c_.batches
+	out << "queue " << queue_num_ << ": packets " << v.packets
+	    << " accepted " << v.accepted << " dropped " << v.dropped
+	    << " marked " << v.marked << " flow_hits " << v.flow_hits
+	    << " flows " << engine_->flows() << " batches " << c_.batches
 	    << " syscalls " << c_.syscalls << " kicks " << c_.kicks
 	    << " wakeups " << c_.wakeups;
-	for (std::size_t i = 0; i < filters_.size(); i++)
-		out << "\n  filter " << filters_[i]->name() << " hits "
-		    << c_.filter_hits[i];
-	if (rules_) {
-		for (std::size_t i = 0; i < c_.rule_hits.size(); i++)
-			out << "\n  " << rules_->source() << ":"
-			    << rules_->rules()[i].line << " hits "
-			    << c_.rule_hits[i] << "  "
-			    << rules_->rules()[i].text;
-	}
+	if (engine_->rules().reads_tcp_l7() || v.held)
+		out << "\n  l7: held " << v.held << " released " << v.released
+		    << " undecided " << v.undecided << " inconsistent "
+		    << v.inconsistent << " inspected " << in.slots_used
+		    << " evicted " << in.evicted << " bad_checksum "
+		    << in.bad_checksum << " out_of_window " << in.out_of_window
+		    << " conflicts " << in.conflicts << " too_long "
+		    << in.too_long << " too_scattered " << in.too_scattered;
+	for (std::size_t i = 0; i < engine_->filter_count(); i++)
+		out << "\n  filter " << engine_->filter_name(i) << " hits "
+		    << v.filter_hits[i];
+	const ruleset &rs = engine_->rules();
+	for (std::size_t i = 0; i < v.rule_hits.size(); i++)
+		out << "\n  " << rs.source() << ":" << rs.rules()[i].line
+		    << " hits " << v.rule_hits[i] << "  " << rs.rules()[i].text;
 	return out.str();
 }
 

@@ -25,7 +25,22 @@ struct packet_view {
 	// for other protocols and for non-first fragments.
 	std::span<const std::byte> payload;
 	bool tcp_syn = false, tcp_fin = false, tcp_rst = false;
+	bool tcp_ack = false;
+	std::uint32_t seq = 0, ack = 0; // TCP, host order
+	std::uint8_t ttl = 0;           // IPv4 TTL or IPv6 hop limit
+	// A fragment other than the first: no L4 header, ports unknown.
+	bool later_fragment = false;
+	// The L4 header and everything after it (as captured, bounded by the
+	// IP length): what the L4 checksum covers.
+	std::span<const std::byte> l4;
+	std::size_t l4_len = 0; // the L4 length the IP header declares
 };
+
+// Does the TCP or UDP checksum hold?  Needs the whole L4 segment captured
+// (l4.size() == l4_len) and a checksum the sender finished (not a
+// CHECKSUM_PARTIAL packet: NFRING_RX_CSUM_NOTREADY); nullopt when it cannot
+// tell.  A UDP/IPv4 checksum of 0 means "none" and counts as holding.
+std::optional<bool> l4_checksum_ok(const packet_view &p);
 
 // Parses an IPv4 or IPv6 packet starting at its network header.  nullopt
 // when the captured bytes do not hold a complete IP header.

@@ -13,9 +13,14 @@
 //   sport P[-Q] | dport P[-Q]         TCP/UDP ports
 //   content "BYTES" [nocase]          bytes anywhere in the L4 payload;
 //                                     \xHH, \" and \\ escapes
-//   http.host NAME | tls.sni NAME | dns.qname NAME
+//   http.host NAME | tls.sni NAME | dns.qname NAME | quic.sni NAME
 //                                     NAME exact, or *.domain for any name
 //                                     below domain (not domain itself)
+//   tls.alpn ID | quic.alpn ID        the client offers this ALPN id
+//   tls.ech yes|no                    the ClientHello carries (or not)
+//                                     encrypted_client_hello
+// L7 fields are read from the client's first message, reassembled across
+// segments (TCP) or Initial packets (QUIC); see inspector.hpp.
 // `#` starts a comment.  The last rule must have no match (the default),
 // and no rule may follow it.
 #pragma once
@@ -28,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nfring/l7.hpp"
 #include "nfring/packet.hpp"
 
 namespace nfring
@@ -59,7 +65,49 @@ struct port_range {
 	bool contains(std::uint16_t p) const { return p >= lo && p <= hi; }
 };
 
-enum class l7_field : std::uint8_t { none, http_host, tls_sni, dns_qname };
+enum class l7_field : std::uint8_t {
+	none,
+	http_host,
+	tls_sni,
+	dns_qname,
+	tls_alpn,
+	tls_ech,
+	quic_sni,
+	quic_alpn,
+};
+
+// What is known of a flow's L7 fields when a packet is judged: the client's
+// first message, as far as it has arrived.  A protocol whose status is
+// need_more is still pending: a rule reading its field cannot decide yet.
+struct l7_state {
+	l7::status tls = l7::status::no;
+	l7::status http = l7::status::no;
+	l7::status dns = l7::status::no;
+	l7::status quic = l7::status::no;
+	l7::client_hello hello; // TLS over TCP, or QUIC's
+	std::string http_host;
+	std::vector<std::string> qnames;
+	// The packet judged carried bytes of the pending message, so it may
+	// wait for it; other packets (a SYN, the server's) treat a pending
+	// field as not matching.
+	bool can_wait = false;
+
+	void reset()
+	{
+		tls = http = dns = quic = l7::status::no;
+		hello.clear();
+		http_host.clear();
+		qnames.clear();
+		can_wait = false;
+	}
+};
+
+// The rules' answer for a packet: the first rule that matches, or pending
+// when a rule before any match needs a field whose message is incomplete.
+struct match_result {
+	std::size_t index = 0;
+	bool pending = false;
+};
 
 struct name_pattern {
 	std::string name; // lowercased; for a wildcard, ".domain"
@@ -75,7 +123,8 @@ struct rule {
 	std::optional<std::string> content;
 	bool nocase = false;
 	l7_field field = l7_field::none;
-	name_pattern pattern;
+	name_pattern pattern; // names; for tls.alpn/quic.alpn the protocol id
+	bool ech = false;     // tls.ech yes|no
 	unsigned line = 0;
 	std::string text; // the rule as written, for logs
 
@@ -85,6 +134,10 @@ struct rule {
 		return content.has_value() || field != l7_field::none;
 	}
 };
+
+// The fields one packet's payload holds by itself (no flow, no
+// reassembly): what ruleset::match(pkt) uses, and DNS over UDP always.
+void payload_fields(const packet_view &pkt, l7_state &st);
 
 class ruleset
 {
@@ -99,11 +152,18 @@ public:
 	const std::string &source() const { return source_; }
 
 	// Index of the first rule that matches; always found (the default).
+	// L7 fields come from this packet's payload alone.
 	std::size_t match(const packet_view &pkt) const;
+	// Judged against what the inspector knows of the packet's flow.
+	match_result match(const packet_view &pkt, const l7_state &l7) const;
+	// Does any rule read an L7 field of TCP, or QUIC's?
+	bool reads_tcp_l7() const { return tcp_l7_; }
+	bool reads_quic() const { return quic_l7_; }
 
 private:
 	std::vector<rule> rules_;
 	std::string source_;
+	bool tcp_l7_ = false, quic_l7_ = false;
 };
 
 } // namespace nfring

@@ -20,6 +20,7 @@
 #include "nfring/queue.hpp"
 #include "nfring/rules.hpp"
 #include "nfring/stats_segment.hpp"
+#include "nfring/verdict_engine.hpp"
 
 namespace nfring
 {
@@ -38,6 +39,12 @@ struct worker_options {
 	std::uint32_t coalesce_min = 4;
 	std::size_t flow_max = 65536;
 	std::chrono::seconds flow_idle{60};
+	// L7 inspection and holding (verdict_engine.hpp, inspector.hpp).
+	inspect_options inspect;
+	std::chrono::milliseconds hold_time{500};
+	std::size_t hold_packets = 32;
+	rule_action undecided{action_kind::accept};
+	rule_action inconsistent{action_kind::drop};
 	std::chrono::seconds stats_interval{0}; // 0: only at exit
 	bool verbose = false;
 	// Custom filters, run before the rules (see filter.hpp); each queue
@@ -52,12 +59,9 @@ struct shared_rules {
 	std::atomic<bool> stop{false};
 };
 
-struct worker_counters {
-	std::uint64_t packets = 0, accepted = 0, dropped = 0, marked = 0;
-	std::uint64_t flow_hits = 0, unparsed = 0, wakeups = 0, kicks = 0;
-	std::uint64_t batches = 0, syscalls = 0;
-	std::vector<std::uint64_t> rule_hits;   // per rule of the current set
-	std::vector<std::uint64_t> filter_hits; // per custom filter
+// The verdict engine's counters and the worker's own (io_uring, rings).
+struct worker_counters : verdict_counters {
+	std::uint64_t wakeups = 0, kicks = 0, batches = 0, syscalls = 0;
 };
 
 class queue_worker
@@ -80,16 +84,18 @@ public:
 	void notify();
 
 	std::uint16_t queue_num() const { return queue_num_; }
-	const worker_counters &counters() const { return c_; }
-	std::size_t flows() const { return flows_.size(); }
+	worker_counters counters() const;
+	std::size_t flows() const { return engine_->flows(); }
+	std::size_t held() const { return engine_->held(); }
 	std::string summary() const;
 
 private:
 	struct uring;
 
 	std::size_t process_batch();
-	void answer(const nfring_rx_desc &d, nfring_verdict &v);
-	void apply(const rule_action &a, nfring_verdict &v);
+	bool flush_verdicts();
+	void on_lag();
+	void arm_hold_timer();
 	void handle_completions(bool &stop);
 	void kick();
 	bool kick_if_due(bool now);
@@ -104,11 +110,13 @@ private:
 	queue q_;
 	std::unique_ptr<uring> ring_;
 	int event_fd_ = -1;
-	std::shared_ptr<const ruleset> rules_;
-	std::vector<std::unique_ptr<filter>> filters_;
+	std::unique_ptr<verdict_engine> engine_;
+	// Verdicts decided but not yet on the ring (it was full).
+	std::vector<nfring_verdict> out_;
 	std::uint64_t generation_ = 0;
-	flow_table flows_;
-	worker_counters c_;
+	bool have_rules_ = false;
+	bool hold_timer_armed_ = false;
+	worker_counters c_; // the worker's own fields
 	bool poll_armed_ = false;
 	// Verdicts published since the last kick (or since the kernel said
 	// it needs none); kicks ride on the sleeping io_uring_enter unless

@@ -1,0 +1,263 @@
+#include "nfring/inspector.hpp"
+
+#include <algorithm>
+
+namespace nfring
+{
+
+namespace
+{
+
+bool pending(const l7_state &st)
+{
+	using l7::status;
+	return st.tls == status::need_more || st.http == status::need_more ||
+	       st.dns == status::need_more || st.quic == status::need_more;
+}
+
+// What a flow without a slot shows the rules: nothing known, nothing to
+// wait for.
+const l7_state nothing{};
+
+} // namespace
+
+inspector::inspector(const inspect_options &opts)
+    : opts_(opts), slots_(std::max<std::size_t>(opts.flows, 1)),
+      // Not value-initialised: pages are touched only as slots use them.
+      buffers_(new std::byte[slots_.size() * opts.stream_bytes])
+{
+	opts_.flows = slots_.size();
+	free_.reserve(slots_.size());
+	for (std::size_t i = slots_.size(); i-- > 0;)
+		free_.push_back(static_cast<std::uint32_t>(i));
+	map_.reserve(slots_.size());
+}
+
+void inspector::unlink(std::uint32_t i)
+{
+	slot &s = slots_[i];
+	if (s.lru_prev != no_slot)
+		slots_[s.lru_prev].lru_next = s.lru_next;
+	else
+		lru_head_ = s.lru_next;
+	if (s.lru_next != no_slot)
+		slots_[s.lru_next].lru_prev = s.lru_prev;
+	else
+		lru_tail_ = s.lru_prev;
+	s.lru_prev = s.lru_next = no_slot;
+}
+
+void inspector::touch(std::uint32_t i, clock::time_point now)
+{
+	slots_[i].last_seen = now;
+	if (lru_head_ == i)
+		return;
+	unlink(i);
+	slot &s = slots_[i];
+	s.lru_next = lru_head_;
+	if (lru_head_ != no_slot)
+		slots_[lru_head_].lru_prev = i;
+	lru_head_ = i;
+	if (lru_tail_ == no_slot)
+		lru_tail_ = i;
+}
+
+std::uint32_t inspector::acquire(const flow_key &key, clock::time_point now)
+{
+	if (free_.empty()) {
+		// The least recently seen flow whose packets nobody holds.
+		std::uint32_t victim = lru_tail_;
+		while (victim != no_slot && slots_[victim].pinned)
+			victim = slots_[victim].lru_prev;
+		if (victim == no_slot)
+			return no_slot;
+		release(victim);
+		c_.evicted++;
+	}
+	const std::uint32_t i = free_.back();
+	free_.pop_back();
+	slot &s = slots_[i];
+	s.key = key;
+	s.used = true;
+	s.pinned = s.inconsistent = s.overflow = s.ended = s.acked = false;
+	s.decided_len = 0;
+	s.state.reset();
+	map_.emplace(key, i);
+	s.lru_prev = s.lru_next = no_slot;
+	touch(i, now);
+	c_.slots_used++;
+	return i;
+}
+
+void inspector::release(std::uint32_t i)
+{
+	slot &s = slots_[i];
+	if (!s.used)
+		return;
+	unlink(i);
+	map_.erase(s.key);
+	s.used = false;
+	s.pinned = false;
+	s.stream.reset();
+	s.state.reset();
+	free_.push_back(i);
+}
+
+void inspector::clear()
+{
+	for (std::uint32_t i = 0; i < slots_.size(); i++)
+		release(i);
+}
+
+void inspector::set_pinned(std::uint32_t i, bool pinned)
+{
+	slots_[i].pinned = pinned;
+}
+
+const flow_key &inspector::key(std::uint32_t i) const
+{
+	return slots_[i].key;
+}
+
+bool inspector::decided(std::uint32_t i) const
+{
+	return !pending(slots_[i].state);
+}
+
+bool inspector::acknowledged(std::uint32_t i) const
+{
+	return slots_[i].acked;
+}
+
+void inspector::run_parsers(slot &s, bool at_end)
+{
+	using l7::status;
+	l7_state &st = s.state;
+	const auto bytes = s.stream.contiguous();
+	if (st.tls == status::need_more)
+		st.tls = l7::parse_tls_stream(bytes, st.hello, scratch_,
+		                              opts_.stream_bytes);
+	if (st.http == status::need_more)
+		st.http = l7::parse_http_request(bytes, st.http_host);
+	if (st.dns == status::need_more)
+		st.dns = l7::parse_dns_tcp(bytes, st.qnames);
+	if (at_end) {
+		// The client stopped sending: a message it never finished
+		// is one the server never read either.
+		for (status *p : {&st.tls, &st.http, &st.dns})
+			if (*p == status::need_more)
+				*p = status::no;
+	}
+	if (!pending(st) && !s.decided_len)
+		s.decided_len = static_cast<std::uint32_t>(bytes.size());
+}
+
+inspector::observation inspector::observe_tcp(const packet_view &pkt,
+                                              const flow_key &key,
+                                              bool checksum_final,
+                                              clock::time_point now)
+{
+	std::uint32_t i;
+	bool fresh = false;
+	if (auto it = map_.find(key); it != map_.end()) {
+		i = it->second;
+		touch(i, now);
+	} else {
+		// Nothing to learn from a flow's middle without payload.
+		if (!pkt.tcp_syn && pkt.payload.empty())
+			return {&nothing};
+		i = acquire(key, now);
+		if (i == no_slot) {
+			c_.overflow++;
+			return {&nothing, no_slot, false, true};
+		}
+		fresh = true;
+		slot &s = slots_[i];
+		// A SYN-ACK seen first is the server's: its ACK number is
+		// where the client's bytes start.
+		const bool server_first = pkt.tcp_syn && pkt.tcp_ack;
+		s.client = server_first ? pkt.dst : pkt.src;
+		s.client_port = server_first ? pkt.dport : pkt.sport;
+		s.stream.start(server_first  ? pkt.ack
+		               : pkt.tcp_syn ? pkt.seq + 1
+		                             : pkt.seq,
+		               opts_.stream_segments);
+		s.state.tls = s.state.http = l7::status::need_more;
+		if (pkt.sport == 53 || pkt.dport == 53)
+			s.state.dns = l7::status::need_more;
+	}
+	slot &s = slots_[i];
+	s.state.can_wait = false;
+	observation ob{&s.state, i, s.inconsistent, s.overflow, fresh};
+	const bool from_client =
+	        pkt.src == s.client && pkt.sport == s.client_port;
+	if (!from_client) {
+		if (pkt.tcp_ack && s.decided_len && !s.acked) {
+			const std::uint32_t off = s.stream.offset_of(pkt.ack);
+			s.acked = off >= s.decided_len && off < 0x80000000u;
+		}
+		return ob;
+	}
+	if (pkt.tcp_syn && !pkt.tcp_ack && !s.stream.has_buffer())
+		// A retransmitted SYN, perhaps with a new ISN.
+		s.stream.start(pkt.seq + 1, opts_.stream_segments);
+	if (!pkt.payload.empty() && !s.inconsistent && !s.overflow) {
+		if (!pkt.tcp_ack && !pkt.tcp_syn) {
+			c_.no_ack_flag++;
+			return ob;
+		}
+		if (checksum_final) {
+			if (auto ok = l4_checksum_ok(pkt); ok && !*ok) {
+				c_.bad_checksum++;
+				return ob;
+			}
+		}
+		if (!s.stream.has_buffer())
+			s.stream.lend({buffers_.get() + i * opts_.stream_bytes,
+			               opts_.stream_bytes});
+		const std::uint32_t seq = pkt.seq + (pkt.tcp_syn ? 1 : 0);
+		switch (s.stream.feed(seq, pkt.payload)) {
+		case tcp_stream::fed::conflict:
+			s.inconsistent = ob.inconsistent = true;
+			c_.conflicts++;
+			return ob;
+		case tcp_stream::fed::too_scattered:
+			s.overflow = ob.overflow = true;
+			c_.too_scattered++;
+			return ob;
+		case tcp_stream::fed::outside:
+		case tcp_stream::fed::no_buffer:
+			c_.out_of_window++;
+			return ob;
+		case tcp_stream::fed::duplicate:
+			break;
+		case tcp_stream::fed::stored:
+			if (pending(s.state))
+				run_parsers(s, false);
+			break;
+		}
+		if (pending(s.state)) {
+			if (s.stream.window_full()) {
+				s.overflow = ob.overflow = true;
+				c_.too_long++;
+				return ob;
+			}
+			s.state.can_wait = true;
+		}
+	}
+	// The end of the client's bytes, once nothing is missing before it
+	// (a FIN that overtook a segment is not the end yet).
+	const std::uint32_t fin_at = s.stream.offset_of(
+	        pkt.seq + (pkt.tcp_syn ? 1 : 0) +
+	        static_cast<std::uint32_t>(pkt.payload.size()));
+	const bool fin_here =
+	        pkt.tcp_fin && fin_at <= s.stream.contiguous().size();
+	if ((fin_here || pkt.tcp_rst) && pending(s.state)) {
+		s.ended = true;
+		run_parsers(s, true);
+		s.state.can_wait = false;
+	}
+	return ob;
+}
+
+} // namespace nfring
