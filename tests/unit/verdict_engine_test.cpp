@@ -1,0 +1,473 @@
+// The verdict engine with L7 inspection: messages split across segments,
+// out of order, across TLS records; holding, its bounds and time limit;
+// validation (checksums, conflicting retransmissions); caching after the
+// server's acknowledgment.  Packets are judged directly, without a queue.
+#include <gtest/gtest.h>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "nfring/verdict_engine.hpp"
+#include "packet_builder.hpp"
+#include "tls_builder.hpp"
+
+namespace
+{
+
+using namespace nfring;
+using bytes = std::vector<std::byte>;
+
+verdict_options small()
+{
+	verdict_options o;
+	o.inspect.flows = 64; // the tests use a few flows each
+	return o;
+}
+
+class harness
+{
+public:
+	explicit harness(const std::string &rules, verdict_options o = small())
+	    : eng_(
+	              o, 1024, {},
+	              [this](const nfring_rx_desc &d) {
+		              return std::span<const std::byte>(pkts_.at(d.id));
+	              },
+	              0)
+	{
+		load(rules);
+	}
+
+	void load(const std::string &rules)
+	{
+		eng_.set_rules(std::make_shared<const ruleset>(
+		                       ruleset::parse(rules, "test.rules")),
+		               out_, now_);
+	}
+
+	std::uint64_t send(const bytes &p, std::uint16_t flags = 0)
+	{
+		const std::uint64_t id = next_++;
+		pkts_[id] = p;
+		nfring_rx_desc d{};
+		d.id = id;
+		d.pkt_len = d.cap_len = static_cast<std::uint32_t>(p.size());
+		d.flags = flags;
+		eng_.judge(d, now_, out_);
+		return id;
+	}
+
+	// The verdict given to id so far; nullopt while it is held.
+	std::optional<std::uint32_t> verdict(std::uint64_t id) const
+	{
+		std::optional<std::uint32_t> v;
+		for (const auto &x : out_) {
+			if (x.id != id)
+				continue;
+			EXPECT_FALSE(v) << "id " << id << " answered twice";
+			v = x.verdict;
+		}
+		return v;
+	}
+
+	void advance(std::chrono::milliseconds d)
+	{
+		now_ += d;
+		eng_.expire_holds(now_, out_);
+	}
+
+	verdict_engine &eng() { return eng_; }
+	std::size_t answered() const { return out_.size(); }
+
+private:
+	std::map<std::uint64_t, bytes> pkts_;
+	std::uint64_t next_ = 1;
+	std::vector<nfring_verdict> out_;
+	verdict_engine::clock::time_point now_ = verdict_engine::clock::now();
+	verdict_engine eng_;
+};
+
+// One TCP connection from 10.0.0.1:40000 to 10.0.0.2:443.
+struct conn {
+	harness &h;
+	std::uint32_t isn = 7000;
+	std::uint16_t dport = 443;
+	std::uint64_t syn()
+	{
+		return h.send(test::tcp4("10.0.0.1", 40000, "10.0.0.2", dport,
+		                         isn, 0, {}, 0x02));
+	}
+	// Client bytes at stream offset off.
+	std::uint64_t data(std::size_t off, std::span<const std::byte> b,
+	                   std::uint8_t flags = 0x18)
+	{
+		std::string s(reinterpret_cast<const char *>(b.data()),
+		              b.size());
+		return h.send(
+		        test::tcp4("10.0.0.1", 40000, "10.0.0.2", dport,
+		                   isn + 1 + static_cast<std::uint32_t>(off), 1,
+		                   s, flags));
+	}
+	std::uint64_t data(std::size_t off, std::string_view s,
+	                   std::uint8_t flags = 0x18)
+	{
+		return data(
+		        off,
+		        std::span<const std::byte>(
+		                reinterpret_cast<const std::byte *>(s.data()),
+		                s.size()),
+		        flags);
+	}
+	// The server acknowledges the client's first n bytes.
+	std::uint64_t server_ack(std::size_t n)
+	{
+		return h.send(test::tcp4(
+		        "10.0.0.2", dport, "10.0.0.1", 40000, 1,
+		        isn + 1 + static_cast<std::uint32_t>(n), {}, 0x10));
+	}
+};
+
+constexpr const char *block_rules = "drop tls.sni blocked.example\n"
+                                    "drop http.host blocked.example\n"
+                                    "accept\n";
+
+bytes hello_for(const std::string &sni, std::size_t record_max = 16384)
+{
+	test::hello_spec s;
+	s.sni = sni;
+	return test::client_hello_records(s, record_max);
+}
+
+TEST(VerdictEngine, PostQuantumHelloSplitAtEveryOffsetIsJudged)
+{
+	const bytes hello = hello_for("blocked.example");
+	ASSERT_GT(hello.size(), 1500u) << "not the size of a PQ hello";
+	for (std::size_t cut = 1; cut < hello.size(); cut++) {
+		harness h(block_rules);
+		conn c{h};
+		EXPECT_EQ(h.verdict(c.syn()), NFRING_ACCEPT);
+		const auto a = c.data(0, std::span(hello).first(cut));
+		EXPECT_EQ(h.verdict(a), std::nullopt) << "cut " << cut;
+		const auto b = c.data(cut, std::span(hello).subspan(cut));
+		EXPECT_EQ(h.verdict(a), NFRING_DROP) << "cut " << cut;
+		EXPECT_EQ(h.verdict(b), NFRING_DROP) << "cut " << cut;
+		if (HasFailure())
+			return;
+	}
+}
+
+TEST(VerdictEngine, AllowedNameSplitAnywhereIsAccepted)
+{
+	const bytes hello = hello_for("fine.example");
+	for (std::size_t cut : {1ul, 5ul, 6ul, 100ul, 1400ul}) {
+		harness h(block_rules);
+		conn c{h};
+		c.syn();
+		const auto a = c.data(0, std::span(hello).first(cut));
+		const auto b = c.data(cut, std::span(hello).subspan(cut));
+		EXPECT_EQ(h.verdict(a), NFRING_ACCEPT) << cut;
+		EXPECT_EQ(h.verdict(b), NFRING_ACCEPT) << cut;
+	}
+}
+
+TEST(VerdictEngine, ServerNameLastInTheSecondSegment)
+{
+	test::hello_spec s;
+	s.sni = "blocked.example";
+	s.sni_last = true;
+	const bytes hello = test::client_hello_records(s);
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const auto a = c.data(0, std::span(hello).first(1448));
+	const auto b = c.data(1448, std::span(hello).subspan(1448));
+	EXPECT_EQ(h.verdict(a), NFRING_DROP);
+	EXPECT_EQ(h.verdict(b), NFRING_DROP);
+}
+
+TEST(VerdictEngine, SegmentsOutOfOrder)
+{
+	const bytes hello = hello_for("blocked.example");
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const auto b = c.data(1000, std::span(hello).subspan(1000));
+	EXPECT_EQ(h.verdict(b), std::nullopt);
+	const auto a = c.data(0, std::span(hello).first(1000));
+	EXPECT_EQ(h.verdict(a), NFRING_DROP);
+	EXPECT_EQ(h.verdict(b), NFRING_DROP);
+}
+
+TEST(VerdictEngine, HelloAcrossRecordsAndSegments)
+{
+	// 100-byte records, sent as 300-byte segments.
+	const bytes hello = hello_for("blocked.example", 100);
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	std::vector<std::uint64_t> ids;
+	for (std::size_t off = 0; off < hello.size(); off += 300)
+		ids.push_back(c.data(
+		        off, std::span(hello).subspan(
+		                     off, std::min<std::size_t>(
+		                                  300, hello.size() - off))));
+	for (auto id : ids)
+		EXPECT_EQ(h.verdict(id), NFRING_DROP) << id;
+}
+
+TEST(VerdictEngine, RetransmissionOfHeldBytesIsHeldToo)
+{
+	const bytes hello = hello_for("blocked.example");
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const auto a = c.data(0, std::span(hello).first(500));
+	const auto again = c.data(0, std::span(hello).first(500));
+	EXPECT_EQ(h.verdict(again), std::nullopt);
+	const auto b = c.data(500, std::span(hello).subspan(500));
+	for (auto id : {a, again, b})
+		EXPECT_EQ(h.verdict(id), NFRING_DROP);
+}
+
+TEST(VerdictEngine, HoldTimesOutWithTheUndecidedAction)
+{
+	verdict_options o = small();
+	o.hold_time = std::chrono::milliseconds(200);
+	o.undecided = {action_kind::drop};
+	harness h(block_rules, o);
+	conn c{h};
+	c.syn();
+	const bytes hello = hello_for("fine.example");
+	const auto a = c.data(0, std::span(hello).first(10));
+	h.advance(std::chrono::milliseconds(150));
+	EXPECT_EQ(h.verdict(a), std::nullopt);
+	h.advance(std::chrono::milliseconds(60));
+	EXPECT_EQ(h.verdict(a), NFRING_DROP);
+	EXPECT_EQ(h.eng().held(), 0u);
+	EXPECT_EQ(h.eng().counters().undecided, 1u);
+	// The rest of the flow follows: the stream was never read whole.
+	EXPECT_EQ(h.verdict(c.data(10, std::span(hello).subspan(10))),
+	          NFRING_DROP);
+}
+
+TEST(VerdictEngine, TooManyHeldPacketsGiveUpOnTheFlow)
+{
+	verdict_options o = small();
+	o.hold_packets = 3;
+	harness h(block_rules, o);
+	conn c{h};
+	c.syn();
+	const bytes hello = hello_for("blocked.example");
+	std::vector<std::uint64_t> ids;
+	for (std::size_t off = 0; off < 4; off++)
+		ids.push_back(c.data(off, std::span(hello).subspan(off, 1)));
+	for (auto id : ids)
+		EXPECT_EQ(h.verdict(id), NFRING_ACCEPT) << id; // undecided
+	EXPECT_EQ(h.eng().held(), 0u);
+}
+
+TEST(VerdictEngine, FakeWithBadChecksumDecidesNothing)
+{
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const bytes good = hello_for("fine.example");
+	std::string g(reinterpret_cast<const char *>(good.data()), good.size());
+	bytes fake =
+	        test::tcp4("10.0.0.1", 40000, "10.0.0.2", 443, c.isn + 1, 1, g);
+	fake[40] ^= std::byte{0xff}; // the checksum no longer holds
+	EXPECT_EQ(h.verdict(h.send(fake)), NFRING_ACCEPT);
+	EXPECT_EQ(h.eng().inspect_stats().bad_checksum, 1u);
+	const bytes real = hello_for("blocked.example");
+	EXPECT_EQ(h.verdict(c.data(0, real)), NFRING_DROP);
+}
+
+TEST(VerdictEngine, ChecksumNotFinishedIsNotChecked)
+{
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const bytes hello = hello_for("blocked.example");
+	std::string s(reinterpret_cast<const char *>(hello.data()),
+	              hello.size());
+	bytes p =
+	        test::tcp4("10.0.0.1", 40000, "10.0.0.2", 443, c.isn + 1, 1, s);
+	p[36] = p[37] = std::byte{0}; // a CHECKSUM_PARTIAL packet's field
+	EXPECT_EQ(h.verdict(h.send(p, NFRING_RX_CSUM_NOTREADY)), NFRING_DROP);
+}
+
+TEST(VerdictEngine, ConflictingRetransmissionGetsTheInconsistentAction)
+{
+	// A fake hello that never reaches the server (short TTL), then the
+	// real one at the same sequence numbers.
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const bytes fake = hello_for("goodone.example");
+	const bytes real = hello_for("blocked.example");
+	ASSERT_EQ(fake.size(), real.size());
+	EXPECT_EQ(h.verdict(c.data(0, fake)), NFRING_ACCEPT);
+	EXPECT_EQ(h.verdict(c.data(0, real)), NFRING_DROP);
+	EXPECT_EQ(h.eng().counters().inconsistent, 1u);
+	EXPECT_EQ(h.verdict(c.data(real.size(), "GET")), NFRING_DROP);
+}
+
+TEST(VerdictEngine, DecisionIsCachedOnceTheServerAcknowledged)
+{
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const bytes hello = hello_for("fine.example");
+	EXPECT_EQ(h.verdict(c.data(0, hello)), NFRING_ACCEPT);
+	EXPECT_EQ(h.eng().flows(), 0u);
+	EXPECT_EQ(h.eng().inspected(), 1u);
+	c.server_ack(10); // not all of it yet
+	EXPECT_EQ(h.eng().flows(), 0u);
+	c.server_ack(hello.size());
+	EXPECT_EQ(h.eng().flows(), 1u);
+	EXPECT_EQ(h.eng().inspected(), 0u);
+}
+
+TEST(VerdictEngine, HttpHostInTheSecondSegment)
+{
+	harness h(block_rules);
+	conn c{h, 9000, 80};
+	c.syn();
+	const std::string req = "GET / HTTP/1.1\r\nUser-Agent: x\r\n"
+	                        "Host: blocked.example\r\n\r\n";
+	const auto a = c.data(0, std::string_view(req).substr(0, 20));
+	EXPECT_EQ(h.verdict(a), std::nullopt);
+	const auto b = c.data(20, std::string_view(req).substr(20));
+	EXPECT_EQ(h.verdict(a), NFRING_DROP);
+	EXPECT_EQ(h.verdict(b), NFRING_DROP);
+}
+
+TEST(VerdictEngine, FinAfterAnIncompleteMessageReleasesIt)
+{
+	harness h(block_rules);
+	conn c{h, 9000, 80};
+	c.syn();
+	const auto a = c.data(0, "GET / HTTP/1.1\r\nHost: blo");
+	EXPECT_EQ(h.verdict(a), std::nullopt);
+	const auto fin = c.data(25, std::string_view(), 0x11);
+	EXPECT_EQ(h.verdict(a), NFRING_ACCEPT);
+	EXPECT_EQ(h.verdict(fin), NFRING_ACCEPT);
+}
+
+TEST(VerdictEngine, DnsOverTcpSeveralMessagesAndOneAcrossSegments)
+{
+	auto query = [](const std::string &name) {
+		test::tls_writer w;
+		w.u16(0); // length, patched below
+		w.u16(0x1234);
+		w.u16(0x0100);
+		w.u16(1);
+		w.u16(0);
+		w.u16(0);
+		w.u16(0);
+		std::size_t start = 0;
+		for (std::size_t dot;
+		     (dot = name.find('.', start)) != std::string::npos;
+		     start = dot + 1) {
+			w.u8(static_cast<unsigned>(dot - start));
+			w.str(name.substr(start, dot - start));
+		}
+		w.u8(static_cast<unsigned>(name.size() - start));
+		w.str(name.substr(start));
+		w.u8(0);
+		w.u16(1);
+		w.u16(1);
+		w.patch(0, 2);
+		return w.out;
+	};
+	harness h("drop dns.qname ads.example\naccept\n");
+	conn c{h, 100, 53};
+	c.syn();
+	bytes two = query("fine.example");
+	const bytes ads = query("ads.example");
+	two.insert(two.end(), ads.begin(), ads.end());
+	const auto a = c.data(0, std::span(two).first(two.size() - 5));
+	EXPECT_EQ(h.verdict(a), NFRING_ACCEPT) << "first query decides";
+
+	harness h2("drop dns.qname ads.example\naccept\n");
+	conn c2{h2, 100, 53};
+	c2.syn();
+	bytes both = query("ads.example");
+	const bytes fine = query("fine.example");
+	both.insert(both.end(), fine.begin(), fine.end());
+	const auto x = c2.data(0, std::span(both).first(3));
+	EXPECT_EQ(h2.verdict(x), std::nullopt);
+	const auto y = c2.data(3, std::span(both).subspan(3));
+	EXPECT_EQ(h2.verdict(x), NFRING_DROP);
+	EXPECT_EQ(h2.verdict(y), NFRING_DROP);
+}
+
+TEST(VerdictEngine, HandshakePacketsAreNeverHeld)
+{
+	harness h(block_rules);
+	conn c{h};
+	EXPECT_EQ(h.verdict(c.syn()), NFRING_ACCEPT);
+	EXPECT_EQ(h.verdict(h.send(test::tcp4("10.0.0.2", 443, "10.0.0.1",
+	                                      40000, 1, c.isn + 1, {}, 0x12))),
+	          NFRING_ACCEPT);
+	EXPECT_EQ(h.verdict(h.send(test::tcp4("10.0.0.1", 40000, "10.0.0.2",
+	                                      443, c.isn + 1, 2, {}, 0x10))),
+	          NFRING_ACCEPT);
+}
+
+TEST(VerdictEngine, AlpnAndEchRules)
+{
+	test::hello_spec s;
+	s.sni = "x.example";
+	s.alpn = {"h2"};
+	s.ech = true;
+	const bytes hello = test::client_hello_records(s);
+	{
+		harness h("drop tls.alpn h2\naccept\n");
+		conn c{h};
+		c.syn();
+		EXPECT_EQ(h.verdict(c.data(0, hello)), NFRING_DROP);
+	}
+	{
+		harness h("drop tls.alpn http/1.1\naccept\n");
+		conn c{h};
+		c.syn();
+		EXPECT_EQ(h.verdict(c.data(0, hello)), NFRING_ACCEPT);
+	}
+	{
+		harness h("mark 5 tls.ech yes\naccept\n");
+		conn c{h};
+		c.syn();
+		EXPECT_EQ(h.verdict(c.data(0, hello)), NFRING_ACCEPT);
+		EXPECT_EQ(h.eng().counters().marked, 1u);
+	}
+}
+
+TEST(VerdictEngine, ReloadJudgesHeldPacketsAgain)
+{
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const bytes hello = hello_for("blocked.example");
+	const auto a = c.data(0, std::span(hello).first(100));
+	EXPECT_EQ(h.verdict(a), std::nullopt);
+	h.load("accept\n"); // no rule reads L7 fields any more
+	EXPECT_EQ(h.verdict(a), NFRING_ACCEPT);
+	EXPECT_EQ(h.eng().held(), 0u);
+}
+
+TEST(VerdictEngine, ReleaseAllAnswersEveryHeldPacket)
+{
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const bytes hello = hello_for("blocked.example");
+	const auto a = c.data(0, std::span(hello).first(100));
+	std::vector<nfring_verdict> out;
+	h.eng().release_all(out);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0].id, a);
+	EXPECT_EQ(h.eng().held(), 0u);
+}
+
+} // namespace
