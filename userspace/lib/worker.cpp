@@ -541,7 +541,8 @@ std::string queue_worker::summary() const
 		    << " evicted " << in.evicted << " bad_checksum "
 		    << in.bad_checksum << " out_of_window " << in.out_of_window
 		    << " conflicts " << in.conflicts << " too_long "
-		    << in.too_long << " too_scattered " << in.too_scattered;
+		    << in.too_long << " too_scattered " << in.too_scattered
+		    << " truncated " << in.truncated;
 	for (std::size_t i = 0; i < engine_->filter_count(); i++)
 		out << "\n  filter " << engine_->filter_name(i) << " hits "
 		    << v.filter_hits[i];

@@ -72,6 +72,35 @@ void usage(std::FILE *out)
 	        "  --flow-idle S       seconds before an idle flow is "
 	        "forgotten "
 	        "(default 60)\n"
+	        "\n"
+	        "L7 inspection (rules reading tls.*, http.host, dns.qname over "
+	        "TCP):\n"
+	        "  --stream-bytes N    first bytes of each client reassembled, "
+	        "512-1048576\n"
+	        "                      (default 16384)\n"
+	        "  --stream-segments N pieces kept while segments arrive out "
+	        "of order,\n"
+	        "                      1-64 (default 32)\n"
+	        "  --inspect-flows N   flows followed at once, 1-1048576 "
+	        "(default 4096;\n"
+	        "                      each takes --stream-bytes of memory "
+	        "while in use)\n"
+	        "  --hold-ms N         how long packets may wait for the rest "
+	        "of a message,\n"
+	        "                      1-60000 (default 500)\n"
+	        "  --hold-packets N    packets one flow may have waiting, "
+	        "1-1024 (default 32)\n"
+	        "  --undecided V       accept|drop: for a flow whose message "
+	        "did not complete\n"
+	        "                      within those bounds (default accept)\n"
+	        "  --inconsistent V    accept|drop: for a flow that "
+	        "retransmitted different\n"
+	        "                      bytes for the same sequence numbers "
+	        "(default drop)\n"
+	        "  Packets must be copied whole for their bytes to count: "
+	        "raise --copy\n"
+	        "  above the largest packet (GRO aggregates: 65535).\n"
+	        "\n"
 	        "  --stats-interval S  print counters every S seconds "
 	        "(default: "
 	        "at exit)\n"
@@ -182,6 +211,35 @@ cli parse_args(int argc, char **argv)
 		} else if (a == "--flow-idle") {
 			c.opts.flow_idle = std::chrono::seconds(
 			        number(a, val(), 1, 86400));
+		} else if (a == "--stream-bytes") {
+			c.opts.inspect.stream_bytes = static_cast<std::size_t>(
+			        number(a, val(), 512, 1 << 20));
+		} else if (a == "--stream-segments") {
+			c.opts.inspect.stream_segments =
+			        static_cast<std::size_t>(number(
+			                a, val(), 1,
+			                nfring::tcp_stream::max_ranges_limit));
+		} else if (a == "--inspect-flows") {
+			c.opts.inspect.flows = static_cast<std::size_t>(
+			        number(a, val(), 1, 1 << 20));
+		} else if (a == "--hold-ms") {
+			c.opts.hold_time = std::chrono::milliseconds(
+			        number(a, val(), 1, 60000));
+		} else if (a == "--hold-packets") {
+			c.opts.hold_packets = static_cast<std::size_t>(
+			        number(a, val(), 1, 1024));
+		} else if (a == "--undecided" || a == "--inconsistent") {
+			const std::string_view v = val();
+			nfring::rule_action act;
+			if (v == "accept")
+				act.kind = nfring::action_kind::accept;
+			else if (v == "drop")
+				act.kind = nfring::action_kind::drop;
+			else
+				bad(std::string(a) + " '" + std::string(v) +
+				    "': expected accept or drop");
+			(a == "--undecided" ? c.opts.undecided
+			                    : c.opts.inconsistent) = act;
 		} else if (a == "--stats-interval") {
 			c.opts.stats_interval = std::chrono::seconds(
 			        number(a, val(), 1, 86400));

@@ -50,6 +50,7 @@ struct inspect_counters {
 	std::uint64_t slots_used = 0, evicted = 0, overflow = 0;
 	std::uint64_t bad_checksum = 0, out_of_window = 0, conflicts = 0;
 	std::uint64_t no_ack_flag = 0, too_long = 0, too_scattered = 0;
+	std::uint64_t truncated = 0;
 };
 
 class inspector

@@ -206,6 +206,13 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
 			c_.no_ack_flag++;
 			return ob;
 		}
+		if (pkt.l4.size() < pkt.l4_len) {
+			// Copied in part (--copy below the packet's size): the
+			// rest of its bytes would be a gap forever.
+			s.overflow = ob.overflow = true;
+			c_.truncated++;
+			return ob;
+		}
 		if (checksum_final) {
 			if (auto ok = l4_checksum_ok(pkt); ok && !*ok) {
 				c_.bad_checksum++;
