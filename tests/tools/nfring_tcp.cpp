@@ -5,23 +5,34 @@
 //   nfring-tcp http ADDR PORT HOST     an HTTP/1.1 request with that Host
 //   nfring-tcp tls ADDR PORT SNI       a TLS 1.3-style ClientHello with SNI
 //   nfring-tcp raw ADDR PORT TEXT      TEXT as the first segment
+//   nfring-tcp tls-pq ADDR PORT SNI    a browser-sized (1.8 KB) hello with
+//                                      a post-quantum key share
+//
+// Client options: --split A,B,...  write the message in pieces cut at
+// these offsets, each its own segment (TCP_NODELAY, 40 ms apart);
+// --records N  TLS records of at most N bytes (tls-pq); --sni-last  the
+// server_name extension last, as Chrome's permutation often puts it.
 //
 // The client kinds print "reply yes" or "reply no" (nothing came back
 // within --timeout-ms, default 1500) and exit 0 or 1 accordingly.
 #include <arpa/inet.h>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include "messages.hpp"
+#include "tls_builder.hpp"
 
 namespace
 {
@@ -35,8 +46,9 @@ void on_term(int)
 int usage()
 {
 	std::fprintf(stderr, "usage: nfring-tcp serve PORT\n"
-	                     "       nfring-tcp http|tls|raw ADDR PORT ARG "
-	                     "[--timeout-ms N]\n");
+	                     "       nfring-tcp http|tls|tls-pq|raw ADDR PORT "
+	                     "ARG [--timeout-ms N] [--split A,B,..]\n"
+	                     "                  [--records N] [--sni-last]\n");
 	return 2;
 }
 
@@ -91,16 +103,31 @@ int serve(int port)
 	return 0;
 }
 
+struct client_opts {
+	int timeout_ms = 1500;
+	std::vector<std::size_t> split;
+	std::size_t records = 16384;
+	bool sni_last = false;
+};
+
 int client(const char *kind, const char *addr, int port, const std::string &arg,
-           int timeout_ms)
+           const client_opts &o)
 {
+	const int timeout_ms = o.timeout_ms;
 	std::string msg;
-	if (!std::strcmp(kind, "http"))
+	if (!std::strcmp(kind, "http")) {
 		msg = nfring_test::http_request(arg);
-	else if (!std::strcmp(kind, "tls"))
+	} else if (!std::strcmp(kind, "tls")) {
 		msg = nfring_test::client_hello(arg);
-	else
+	} else if (!std::strcmp(kind, "tls-pq")) {
+		test::hello_spec spec;
+		spec.sni = arg;
+		spec.sni_last = o.sni_last;
+		const auto b = test::client_hello_records(spec, o.records);
+		msg.assign(reinterpret_cast<const char *>(b.data()), b.size());
+	} else {
 		msg = arg;
+	}
 
 	const int s = socket(AF_INET, SOCK_STREAM, 0);
 	sockaddr_in a{};
@@ -115,7 +142,18 @@ int client(const char *kind, const char *addr, int port, const std::string &arg,
 		std::printf("reply no (connect: %s)\n", std::strerror(errno));
 		return 1;
 	}
-	(void)!write(s, msg.data(), msg.size());
+	const int one = 1;
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	std::size_t from = 0;
+	for (std::size_t cut : o.split) {
+		if (cut <= from || cut >= msg.size())
+			continue;
+		(void)!write(s, msg.data() + from, cut - from);
+		from = cut;
+		// Long enough for the piece to leave as a segment of its own.
+		std::this_thread::sleep_for(std::chrono::milliseconds(40));
+	}
+	(void)!write(s, msg.data() + from, msg.size() - from);
 	pollfd p{s, POLLIN, 0};
 	char buf[16];
 	const bool reply = poll(&p, 1, timeout_ms) > 0 &&
@@ -133,13 +171,38 @@ int main(int argc, char **argv)
 		return serve(std::atoi(argv[2]));
 	if (argc < 5)
 		return usage();
-	int timeout_ms = 1500;
-	for (int i = 5; i + 1 < argc; i++)
-		if (!std::strcmp(argv[i], "--timeout-ms"))
-			timeout_ms = std::atoi(argv[i + 1]);
+	client_opts o;
+	for (int i = 5; i < argc; i++) {
+		const std::string a = argv[i];
+		if (a == "--sni-last") {
+			o.sni_last = true;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage();
+		const std::string v = argv[++i];
+		if (a == "--timeout-ms") {
+			o.timeout_ms = std::atoi(v.c_str());
+		} else if (a == "--records") {
+			o.records =
+			        static_cast<std::size_t>(std::atol(v.c_str()));
+			if (o.records == 0)
+				return usage();
+		} else if (a == "--split") {
+			for (std::size_t at = 0; at < v.size();) {
+				const auto comma = v.find(',', at);
+				o.split.push_back(static_cast<std::size_t>(
+				        std::atol(v.substr(at, comma - at)
+				                          .c_str())));
+				at = comma == std::string::npos ? v.size()
+				                                : comma + 1;
+			}
+		} else {
+			return usage();
+		}
+	}
 	if (std::strcmp(argv[1], "http") && std::strcmp(argv[1], "tls") &&
-	    std::strcmp(argv[1], "raw"))
+	    std::strcmp(argv[1], "tls-pq") && std::strcmp(argv[1], "raw"))
 		return usage();
-	return client(argv[1], argv[2], std::atoi(argv[3]), argv[4],
-	              timeout_ms);
+	return client(argv[1], argv[2], std::atoi(argv[3]), argv[4], o);
 }
