@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <algorithm>
 #include <vector>
 
 #include "nfring/l7.hpp"
@@ -93,6 +94,21 @@ void check(parser parse, bool (*valid)(std::string_view),
 	check_prefix(parse, in, prefix_len, got);
 }
 
+// The stream parsers' promise to the inspector: an answer other than
+// need_more never changes when more bytes arrive, and need_more on the
+// whole input means need_more (or the same answer) on every prefix.
+template <class Parse>
+void check_stream(Parse parse, std::span<const std::byte> in, std::size_t n)
+{
+	std::vector<std::byte> prefix(in.begin(), in.begin() + n);
+	std::string a, b;
+	const auto part = parse(std::span<const std::byte>(prefix), a);
+	const auto whole = parse(in, b);
+	using nfring::l7::status;
+	if (part != status::need_more)
+		require(whole == part && a == b);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,5 +120,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(nfring::l7::http_host, is_http_host, in, cut);
 	check(nfring::l7::tls_sni, is_host_name, in, cut);
 	check(nfring::l7::dns_qname, is_qname, in, cut);
+
+	std::vector<std::byte> scratch;
+	check_stream(
+	        [&](std::span<const std::byte> b, std::string &out) {
+		        nfring::l7::client_hello h;
+		        const auto st = nfring::l7::parse_tls_stream(b, h, scratch);
+		        out = h.sni + "|" + (h.ech ? "ech" : "");
+		        for (const auto &id : h.alpn)
+			        out += "|" + id;
+		        return st;
+	        },
+	        in, cut);
+	check_stream(
+	        [](std::span<const std::byte> b, std::string &out) {
+		        return nfring::l7::parse_http_request(b, out);
+	        },
+	        in, cut);
+	// DNS over TCP: a later message adds names; those of the first
+	// messages never change.
+	{
+		std::vector<std::byte> prefix(in.begin(), in.begin() + cut);
+		std::vector<std::string> a, b;
+		const auto part = nfring::l7::parse_dns_tcp(prefix, a);
+		const auto whole = nfring::l7::parse_dns_tcp(in, b);
+		using nfring::l7::status;
+		if (part != status::need_more)
+			require(whole == part);
+		require(a.size() <= b.size() &&
+		        std::equal(a.begin(), a.end(), b.begin()));
+		for (const auto &n : b)
+			require(is_qname(n));
+	}
 	return 0;
 }

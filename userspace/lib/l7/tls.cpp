@@ -182,7 +182,7 @@ status parse_tls_stream(std::span<const std::byte> stream, client_hello &out,
 		const bool whole = payload.size() >= length;
 		payload = payload.first(
 		        std::min<std::size_t>(length, payload.size()));
-		if (!want) {
+		if (!want && joined == 0) {
 			if (payload.size() >= handshake_header) {
 				if (std::to_integer<std::uint32_t>(
 				            payload[0]) !=
