@@ -147,6 +147,42 @@ TEST(NameSet, CommentsBlankLinesWhitespaceAndDuplicatesAreIgnored)
 	EXPECT_FALSE(set.contains("x.commented.out"));
 }
 
+TEST(NameSet, ACommentedFileKeepsOnlyWhatItsEntriesNeed)
+{
+	// The table is first sized for every line being an entry.
+	std::string text;
+	for (int i = 0; i < 10000; i++)
+		text += "# a comment taking a line\n";
+	for (int i = 0; i < 10; i++)
+		text += "*.n" + std::to_string(i) + ".example\n";
+	const auto set = parse(text);
+	EXPECT_EQ(set.size(), 10u);
+	for (int i = 0; i < 10; i++)
+		EXPECT_TRUE(
+		        set.contains("a.n" + std::to_string(i) + ".example"));
+	EXPECT_FALSE(set.contains("a.n10.example"));
+	EXPECT_LT(set.memory_bytes(), 512u);
+}
+
+TEST(NameSet, ManyExactEntriesThatGainAWildcardStayExact)
+{
+	// Each exact entry moves when its wildcard follows; the names are
+	// then rewritten without the moved-out bytes.
+	std::string text;
+	for (int i = 0; i < 1000; i++)
+		text += "d" + std::to_string(i) + ".example\n";
+	for (int i = 0; i < 1000; i++)
+		text += "*.d" + std::to_string(i) + ".example\n";
+	const auto set = parse(text);
+	EXPECT_EQ(set.size(), 2000u);
+	for (int i = 0; i < 1000; i++) {
+		const std::string d = "d" + std::to_string(i) + ".example";
+		ASSERT_EQ(match_of(set, d), d);
+		ASSERT_EQ(match_of(set, "x." + d), "*." + d);
+	}
+	EXPECT_LT(set.memory_bytes(), 1000u * (2 + 12 + 8 * 10 / 7 + 1));
+}
+
 TEST(NameSet, EmptyTextIsAnEmptySetThatMatchesNothing)
 {
 	for (const char *text : {"", "\n\n", "# only a comment\n"}) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -273,8 +274,7 @@ bool name_set::insert(std::string_view domain, bool wildcard)
 	const std::uint32_t flag = wildcard ? wildcard_bit : exact_bit;
 	if (s.meta & flag)
 		return true;
-	const bool has_star = s.meta && (s.meta & wildcard_bit);
-	if (!s.meta || (wildcard && !has_star)) {
+	if (!s.meta || wildcard) {
 		// A wildcard's domain needs its "*." just before it; an exact
 		// entry met first had none, so it moves.
 		const std::size_t off = names_.size() + (wildcard ? 2 : 0);
@@ -313,8 +313,8 @@ void name_set::rehash(std::size_t capacity)
 	}
 }
 
-// Rewrites the names without the bytes moved-out exact entries left and
-// without the slack of a growing string.
+// Rewrites the names without the bytes that exact entries left behind
+// when they moved to sit after a "*.".
 void name_set::compact()
 {
 	std::size_t bytes = 0;
@@ -346,6 +346,9 @@ name_set name_set::parse(std::string_view text, const std::string &name)
 	set.rehash(capacity_for(static_cast<std::size_t>(std::count(
 	                                text.begin(), text.end(), '\n')) +
 	                        1));
+	// The names take at most the text's bytes; reserving leaves the
+	// unused tail untouched (never resident) until the shrink below.
+	set.names_.reserve(text.size());
 	char buf[max_name];
 	std::size_t line = 0;
 	for (std::size_t pos = 0; pos < text.size();) {
@@ -367,14 +370,20 @@ name_set name_set::parse(std::string_view text, const std::string &name)
 		if (!set.insert(e.domain, e.wildcard))
 			fail(name, line,
 			     "the names add up to more than 4 GiB (allowed: "
-			     "less)");
+			     "at most 4 GiB; split the list)");
 	}
+	// A rehash or a compaction reads the names in table order, a cache
+	// miss each: worth it only for a real saving (a heavily commented
+	// file; exact entries moved to sit after a "*.").
 	const std::size_t fit = capacity_for(set.domains_);
 	if (!set.domains_)
 		set.slots_ = {};
-	else if (fit < set.slots_.size())
+	else if (fit < set.slots_.size() * 7 / 8)
 		set.rehash(fit);
-	set.compact();
+	if (set.stale_ > set.names_.size() / 8)
+		set.compact();
+	else
+		set.names_.shrink_to_fit();
 	return set;
 }
 
@@ -385,6 +394,11 @@ name_set name_set::load(const std::string &path)
 		throw name_set_error(path +
 		                     ": cannot open: " + std::strerror(errno));
 	std::string text;
+	// A hint only: a pipe has no size and reads all the same.
+	std::error_code ec;
+	if (std::filesystem::is_regular_file(path, ec))
+		if (const auto size = std::filesystem::file_size(path, ec); !ec)
+			text.reserve(size);
 	char buf[1 << 16];
 	while (in.read(buf, sizeof(buf)) || in.gcount() > 0)
 		text.append(buf, static_cast<std::size_t>(in.gcount()));
