@@ -341,6 +341,26 @@ TEST(NameSet, LookupIsSafeOnAnyBytes)
 	EXPECT_FALSE(set.contains(deep + "example.org"));
 }
 
+TEST(NameSet, HostWithTheMostLabelsAnEntryCanHave)
+{
+	// With a 253-character entry, every second byte of a host's last
+	// 253 may start a candidate domain.
+	std::string longest = "b";
+	while (longest.size() < 253)
+		longest += ".b";
+	ASSERT_EQ(longest.size(), 253u);
+	const auto set = parse(longest + "\n*.b.b\n*.b.b.b.b\n");
+	std::string host;
+	while (host.size() < 4096)
+		host += "b.";
+	host += "b";
+	EXPECT_EQ(match_of(set, host), "*.b.b.b.b")
+	        << "the longest wildcard domain wins";
+	EXPECT_EQ(match_of(set, host.substr(host.size() - 5)), "*.b.b");
+	EXPECT_EQ(match_of(set, longest), longest);
+	EXPECT_EQ(match_of(set, "x" + longest), "*.b.b.b.b");
+}
+
 // Random hosts over a tiny alphabet hit every odd shape (empty labels,
 // dots at either end, '*' in the host, case): the set must say what the
 // rules' NAME matching says for the same entries.

@@ -195,17 +195,23 @@ std::size_t name_set::memory_bytes() const
 	return names_.capacity() + slots_.capacity() * sizeof(slot);
 }
 
+// Where the scan for a mixed hash starts: the high bits pick the slot
+// (the tag is the low ones).
+std::size_t name_set::home(std::uint64_t mixed) const
+{
+	return static_cast<std::size_t>(
+	        (static_cast<unsigned __int128>(mixed) * slots_.size()) >> 64);
+}
+
 // The slot holding `domain`, or the empty slot where it would go.  The
 // table is never full (capacity_for), so the scan ends.
-std::size_t name_set::probe(std::uint64_t hash, std::string_view domain) const
+std::size_t name_set::probe(std::uint64_t mixed, std::string_view domain) const
 {
-	const std::uint64_t m = finish(hash);
-	const std::uint32_t key = static_cast<std::uint32_t>(m << tag_shift) |
-	                          static_cast<std::uint32_t>(domain.size());
+	const std::uint32_t key =
+	        static_cast<std::uint32_t>(mixed << tag_shift) |
+	        static_cast<std::uint32_t>(domain.size());
 	const std::size_t n = slots_.size();
-	std::size_t i = static_cast<std::size_t>(
-	        (static_cast<unsigned __int128>(m) * n) >> 64);
-	for (;;) {
+	for (std::size_t i = home(mixed);;) {
 		const slot &s = slots_[i];
 		if (!s.meta)
 			return i;
@@ -217,10 +223,10 @@ std::size_t name_set::probe(std::uint64_t hash, std::string_view domain) const
 	}
 }
 
-const name_set::slot *name_set::find(std::uint64_t hash,
+const name_set::slot *name_set::find(std::uint64_t mixed,
                                      std::string_view domain) const
 {
-	const slot &s = slots_[probe(hash, domain)];
+	const slot &s = slots_[probe(mixed, domain)];
 	return s.meta ? &s : nullptr;
 }
 
@@ -232,31 +238,52 @@ std::optional<std::string_view> name_set::lookup(std::string_view host,
 	if (host.ends_with('.'))
 		host.remove_suffix(1);
 	const std::size_t n = host.size();
-	std::optional<std::string_view> found;
-	std::uint64_t h = hash_seed;
 	// host[i + 1..] is a candidate domain for a wildcard when host[i] is
 	// a dot with something before it (a wildcard matches strictly below
-	// its domain).  Walking from the right finds the shortest first.
+	// its domain) and a label after it.  Candidates start two bytes
+	// apart at least and are at most longest_ <= max_name long, so there
+	// are at most (max_name + 1) / 2.  Their slots are fetched before
+	// any is probed, so that a host's cache misses overlap rather than
+	// queue.
+	struct candidate {
+		std::uint64_t mixed;
+		std::size_t at;
+	} cand[(max_name + 1) / 2];
+	std::size_t cands = 0;
+	bool whole = true; // host itself is short enough to be an entry
+	std::uint64_t h = hash_seed;
 	for (std::size_t i = n; i-- > 0;) {
 		const auto c = static_cast<unsigned char>(host[i]);
-		if (c == '.' && i > 0 && i + 1 < n) {
-			const slot *s = find(h, host.substr(i + 1));
-			if (s && (s->meta & wildcard_bit)) {
-				found = std::string_view(
-				        names_.data() + s->off - 2,
-				        (s->meta & len_mask) + 2);
-				if (!best)
-					return found;
-			}
+		if (c == '.' && i > 0 && i + 1 < n && host[i + 1] != '.') {
+			const std::uint64_t m = finish(h);
+			__builtin_prefetch(&slots_[home(m)]);
+			cand[cands++] = {m, i + 1};
 		}
 		// No entry is longer, so neither is any domain that matches;
 		// this also bounds the work for a hostile megabyte of host.
-		if (n - i > longest_)
-			return found;
+		if (n - i > longest_) {
+			whole = false;
+			break;
+		}
 		h = hash_step(h, c);
 	}
-	if (n) {
-		const slot *s = find(h, host);
+	const std::uint64_t whole_mixed = finish(h);
+	if (whole && n)
+		__builtin_prefetch(&slots_[home(whole_mixed)]);
+	std::optional<std::string_view> found;
+	// Shortest first: contains() stops at the first, match() wants the
+	// last.
+	for (std::size_t k = 0; k < cands; k++) {
+		const slot *s = find(cand[k].mixed, host.substr(cand[k].at));
+		if (s && (s->meta & wildcard_bit)) {
+			found = std::string_view(names_.data() + s->off - 2,
+			                         (s->meta & len_mask) + 2);
+			if (!best)
+				return found;
+		}
+	}
+	if (whole && n) {
+		const slot *s = find(whole_mixed, host);
 		if (s && (s->meta & exact_bit))
 			return std::string_view(names_.data() + s->off,
 			                        s->meta & len_mask);
@@ -269,8 +296,8 @@ bool name_set::insert(std::string_view domain, bool wildcard)
 {
 	if ((domains_ + 1) * 10 > slots_.size() * 7)
 		rehash(capacity_for(slots_.size()));
-	const std::uint64_t h = hash_of(domain);
-	slot &s = slots_[probe(h, domain)];
+	const std::uint64_t m = finish(hash_of(domain));
+	slot &s = slots_[probe(m, domain)];
 	const std::uint32_t flag = wildcard ? wildcard_bit : exact_bit;
 	if (s.meta & flag)
 		return true;
@@ -289,7 +316,7 @@ bool name_set::insert(std::string_view domain, bool wildcard)
 			append(names_, "*.");
 		append(names_, domain);
 		const std::uint32_t tag =
-		        static_cast<std::uint32_t>(finish(h) << tag_shift);
+		        static_cast<std::uint32_t>(m << tag_shift);
 		s.off = static_cast<std::uint32_t>(off);
 		s.meta = (s.meta & flag_mask) | tag |
 		         static_cast<std::uint32_t>(domain.size());
@@ -309,7 +336,7 @@ void name_set::rehash(std::size_t capacity)
 			continue;
 		const std::string_view domain(names_.data() + s.off,
 		                              s.meta & len_mask);
-		slots_[probe(hash_of(domain), domain)] = s;
+		slots_[probe(finish(hash_of(domain)), domain)] = s;
 	}
 }
 

@@ -93,8 +93,9 @@ private:
 
 	std::optional<std::string_view> lookup(std::string_view host,
 	                                       bool best) const;
-	const slot *find(std::uint64_t hash, std::string_view domain) const;
-	std::size_t probe(std::uint64_t hash, std::string_view domain) const;
+	std::size_t home(std::uint64_t mixed) const;
+	std::size_t probe(std::uint64_t mixed, std::string_view domain) const;
+	const slot *find(std::uint64_t mixed, std::string_view domain) const;
 	bool insert(std::string_view domain, bool wildcard);
 	void rehash(std::size_t capacity);
 	void compact();
