@@ -14,9 +14,10 @@
 // first label.
 //
 // Lookups cost one table probe per label of the host (walking suffixes
-// from the right) and never allocate, so a set of millions of names costs
-// the same per packet as one of ten.  Memory is the entries' bytes plus
-// an 8-byte slot per entry at 70% load.
+// from the right) however many names there are, and never allocate.  A
+// loaded set does not change, so threads may look up in it at once.
+// Memory is the entries' bytes plus an 8-byte slot per domain at 70%
+// load; docs/name-lists.md has measured figures.
 #pragma once
 
 #include <cstddef>
