@@ -1,5 +1,7 @@
 // The rules language: what parses, what each bad line says, and what each
 // match selects.
+#include <cstdlib>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <string>
@@ -185,4 +187,52 @@ TEST(RulesMatch, DnsQnameOnlyOnUdp)
 	                test::ipv4(IPPROTO_UDP, "1.1.1.1", 5000, "2.2.2.2", 53,
 	                           nfring_test::dns_query("www.example.com"))),
 	          1u);
+}
+
+TEST(RulesNameLists, AtFileMatchesEveryNameOfTheList)
+{
+	const std::string dir = ::testing::TempDir() + "nfring-lists";
+	std::system(("mkdir -p " + dir).c_str());
+	{
+		std::ofstream f(dir + "/block.txt");
+		f << "# blocked\nads.example.com\n*.tracker.example\n";
+	}
+	{
+		std::ofstream f(dir + "/t.rules");
+		f << "drop http.host @block.txt\naccept\n";
+	}
+	const auto rs = nfring::ruleset::load(dir + "/t.rules");
+	auto req = [](const std::string &host) {
+		return test::ipv4(IPPROTO_TCP, "1.1.1.1", 40000, "2.2.2.2", 80,
+		                  "GET / HTTP/1.1\r\nHost: " + host +
+		                          "\r\n\r\n");
+	};
+	EXPECT_EQ(which(rs, req("ads.example.com")), 0u);
+	EXPECT_EQ(which(rs, req("x.tracker.example")), 0u);
+	EXPECT_EQ(which(rs, req("tracker.example")), 1u);
+	EXPECT_EQ(which(rs, req("www.example.com")), 1u);
+}
+
+TEST(RulesNameLists, ErrorsNameTheListAndItsLine)
+{
+	EXPECT_EQ(error_of("drop tls.sni @\naccept\n"),
+	          "t.rules:1: '@' needs a file of names, e.g. @blocklist.txt");
+	const std::string missing = error_of(
+	        "accept tcp\ndrop tls.sni @/nonexistent/list.txt\naccept\n");
+	EXPECT_EQ(missing.rfind("t.rules:2: name list @/nonexistent/list.txt: "
+	                        "/nonexistent/list.txt: cannot open",
+	                        0),
+	          0u)
+	        << missing;
+	const std::string dir = ::testing::TempDir() + "nfring-lists";
+	std::system(("mkdir -p " + dir).c_str());
+	{
+		std::ofstream f(dir + "/bad.txt");
+		f << "ok.example\nbad..example\n";
+	}
+	const std::string bad =
+	        error_of("drop tls.sni @" + dir + "/bad.txt\naccept\n");
+	EXPECT_NE(bad.find(dir + "/bad.txt:2: 'bad..example'"),
+	          std::string::npos)
+	        << bad;
 }

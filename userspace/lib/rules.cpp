@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <netinet/in.h>
 #include <sstream>
 
@@ -31,6 +32,8 @@ bool cidr::contains(const ip_addr &a) const
 
 bool name_pattern::matches(std::string_view host) const
 {
+	if (list)
+		return list->contains(host);
 	if (!wildcard)
 		return host == name;
 	// "*.example.com" is stored as ".example.com": a strict suffix.
@@ -199,8 +202,40 @@ cidr parse_cidr(line_parser &lp, const std::string &s)
 	return c;
 }
 
-name_pattern parse_name(line_parser &lp, std::string s)
+// Lists named by several rules of one file are loaded once.
+struct parse_context {
+	std::string dir; // of the rules file, for relative list paths
+	std::map<std::string, std::shared_ptr<const name_set>> lists;
+};
+
+name_pattern parse_list(line_parser &lp, const std::string &s,
+                        parse_context &ctx)
 {
+	std::string path = s.substr(1);
+	if (path.empty())
+		lp.fail("'@' needs a file of names, e.g. @blocklist.txt");
+	if (path.front() != '/' && !ctx.dir.empty())
+		path = ctx.dir + "/" + path;
+	name_pattern p;
+	p.name = s;
+	auto &slot = ctx.lists[path];
+	if (!slot) {
+		try {
+			slot = std::make_shared<const name_set>(
+			        name_set::load(path));
+		} catch (const name_set_error &e) {
+			lp.fail(std::string("name list ") + s + ": " +
+			        e.what());
+		}
+	}
+	p.list = slot;
+	return p;
+}
+
+name_pattern parse_name(line_parser &lp, std::string s, parse_context &ctx)
+{
+	if (s.starts_with('@'))
+		return parse_list(lp, s, ctx);
 	std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) {
 		return static_cast<char>(std::tolower(ch));
 	});
@@ -230,7 +265,7 @@ name_pattern parse_name(line_parser &lp, std::string s)
 	return p;
 }
 
-rule parse_rule(line_parser &lp)
+rule parse_rule(line_parser &lp, parse_context &ctx)
 {
 	rule r;
 	const token &act = lp.next("action");
@@ -313,7 +348,7 @@ rule parse_rule(line_parser &lp)
 			          : k == "tls.sni"  ? l7_field::tls_sni
 			          : k == "quic.sni" ? l7_field::quic_sni
 			                            : l7_field::dns_qname;
-			r.pattern = parse_name(lp, lp.next("name").text);
+			r.pattern = parse_name(lp, lp.next("name").text, ctx);
 		} else if (k == "tls.alpn" || k == "quic.alpn") {
 			set_once(r.field != l7_field::none, "L7 match");
 			r.field = k == "tls.alpn" ? l7_field::tls_alpn
@@ -382,6 +417,9 @@ ruleset ruleset::parse(std::string_view text, const std::string &name)
 {
 	ruleset rs;
 	rs.source_ = name;
+	parse_context ctx;
+	if (const auto slash = name.rfind('/'); slash != std::string::npos)
+		ctx.dir = name.substr(0, slash ? slash : 1);
 	unsigned lineno = 0;
 	unsigned default_line = 0;
 	std::size_t start = 0;
@@ -400,7 +438,7 @@ ruleset ruleset::parse(std::string_view text, const std::string &name)
 			lp.fail("rule after the default rule on line " +
 			        std::to_string(default_line) +
 			        " can never match");
-		rule r = parse_rule(lp);
+		rule r = parse_rule(lp, ctx);
 		r.line = lineno;
 		std::string_view shown = line.substr(0, line.find('#'));
 		while (!shown.empty() &&

@@ -15,7 +15,10 @@
 //                                     \xHH, \" and \\ escapes
 //   http.host NAME | tls.sni NAME | dns.qname NAME | quic.sni NAME
 //                                     NAME exact, or *.domain for any name
-//                                     below domain (not domain itself)
+//                                     below domain (not domain itself), or
+//                                     @FILE: a list of such names, one per
+//                                     line (docs/name-lists.md); a relative
+//                                     FILE is found beside the rules file
 //   tls.alpn ID | quic.alpn ID        the client offers this ALPN id
 //   tls.ech yes|no                    the ClientHello carries (or not)
 //                                     encrypted_client_hello
@@ -27,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,6 +38,7 @@
 #include <vector>
 
 #include "nfring/l7.hpp"
+#include "nfring/name_set.hpp"
 #include "nfring/packet.hpp"
 
 namespace nfring
@@ -112,6 +117,9 @@ struct match_result {
 struct name_pattern {
 	std::string name; // lowercased; for a wildcard, ".domain"
 	bool wildcard = false;
+	// `@FILE`: a name list (name_set.hpp) instead of one name; name
+	// then holds the path as written.
+	std::shared_ptr<const name_set> list;
 	bool matches(std::string_view host) const;
 };
 
