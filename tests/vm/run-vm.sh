@@ -51,7 +51,9 @@ else
 fi
 timeout_s=${NFRING_VM_TIMEOUT:-300}
 # KVM hangs in early boot on some hosts; a guest that has not reached /init
-# by then is declared hung.  TCG with 2 vCPUs needs about 4 s.
+# by then is declared hung.  TCG with 2 vCPUs needs about 4-7 s on an idle
+# host, but three times that when the host's two cores are busy (seen with
+# builds running beside the tests), so TCG gets a longer watchdog.
 boot_watchdog_s=${NFRING_BOOT_WATCHDOG:-25}
 
 [ -r "$kernel" ] || { echo "run-vm: $kernel missing; run scripts/deps.sh" >&2; exit 2; }
@@ -150,6 +152,7 @@ if [ -z "$accel" ]; then
 	echo "$accel" > "$accel_cache"
 fi
 attempt=${NFRING_VM_ATTEMPT:-1}
+[ "$accel" = tcg ] && boot_watchdog_s=${NFRING_BOOT_WATCHDOG:-60}
 if [ -z "$qemu_pid" ]; then
 	boot "$accel"
 	if ! wait_booted; then
