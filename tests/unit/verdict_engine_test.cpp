@@ -2,8 +2,11 @@
 // out of order, across TLS records; holding, its bounds and time limit;
 // validation (checksums, conflicting retransmissions); caching after the
 // server's acknowledgment.  Packets are judged directly, without a queue.
+#include <cstdio>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <map>
+#include <netinet/in.h>
 #include <optional>
 #include <string>
 
@@ -468,6 +471,86 @@ TEST(VerdictEngine, ReleaseAllAnswersEveryHeldPacket)
 	ASSERT_EQ(out.size(), 1u);
 	EXPECT_EQ(out[0].id, a);
 	EXPECT_EQ(h.eng().held(), 0u);
+}
+
+} // namespace
+
+namespace
+{
+
+TEST(FlowLog, FormatsOneJsonLinePerEvent)
+{
+	nfring::flow_event e;
+	e.unix_ns = 1764684001123456789ull; // 2025-12-02T14:00:01.123456Z
+	e.queue = 3;
+	e.family = 4;
+	e.proto = IPPROTO_TCP;
+	e.src = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 1, 2};
+	e.dst = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 2, 2};
+	e.sport = 40000;
+	e.dport = 443;
+	e.line = 7;
+	e.action = nfring::action_kind::drop;
+	e.field = nfring::l7_field::tls_sni;
+	nfring::l7_state st;
+	st.tls = nfring::l7::status::done;
+	st.hello.sni = "www.blocked.example";
+	st.hello.alpn = {"h2", "http/1.1"};
+	st.hello.ech = false;
+	e.set_fields(st);
+	EXPECT_EQ(nfring::flow_log::format(e, "/etc/nfring/a\"b.rules"),
+	          "{\"ts\":\"2025-12-02T14:00:01.123456Z\",\"queue\":3,"
+	          "\"proto\":\"tcp\",\"src\":\"10.0.1.2\",\"sport\":40000,"
+	          "\"dst\":\"10.0.2.2\",\"dport\":443,"
+	          "\"rule\":\"/etc/nfring/a\\\"b.rules:7\",\"action\":\"drop\","
+	          "\"reason\":\"rule\",\"field\":\"tls.sni\","
+	          "\"sni\":\"www.blocked.example\",\"alpn\":[\"h2\","
+	          "\"http/1.1\"],\"ech\":false}");
+}
+
+TEST(FlowLog, AFullQueueDropsAndCounts)
+{
+	nfring::flow_log_queue q(4);
+	nfring::flow_event e;
+	int pushed = 0;
+	for (int i = 0; i < 10; i++)
+		pushed += q.push(e);
+	EXPECT_LT(pushed, 10);
+	EXPECT_EQ(q.dropped(), static_cast<std::uint64_t>(10 - pushed));
+}
+
+TEST(FlowLog, EngineLogsRuleAndUndecidedFlowsToTheFile)
+{
+	const std::string path = ::testing::TempDir() + "nfring-flow.log";
+	std::remove(path.c_str());
+	{
+		nfring::flow_log log(path, "t.rules");
+		verdict_options o = small();
+		o.hold_time = std::chrono::milliseconds(100);
+		harness h("drop log tls.sni blocked.example\naccept\n", o);
+		h.eng().set_log(log.open_queue());
+		conn c{h};
+		c.syn();
+		c.data(0, hello_for("blocked.example"));
+		// Another flow: an incomplete hello, given up on.
+		h.send(test::tcp4("10.0.0.1", 40001, "10.0.0.2", 443, 500, 0,
+		                  {}, 0x02));
+		h.send(test::tcp4("10.0.0.1", 40001, "10.0.0.2", 443, 501, 1,
+		                  "\x16\x03\x01", 0x18));
+		h.advance(std::chrono::milliseconds(150));
+	}
+	std::ifstream in(path);
+	std::string a, b, extra;
+	ASSERT_TRUE(std::getline(in, a));
+	ASSERT_TRUE(std::getline(in, b));
+	EXPECT_FALSE(std::getline(in, extra));
+	EXPECT_NE(a.find("\"rule\":\"t.rules:1\",\"action\":\"drop\","
+	                 "\"reason\":\"rule\",\"field\":\"tls.sni\","
+	                 "\"sni\":\"blocked.example\""),
+	          std::string::npos)
+	        << a;
+	EXPECT_NE(b.find("\"sport\":40001"), std::string::npos) << b;
+	EXPECT_NE(b.find("\"reason\":\"undecided\""), std::string::npos) << b;
 }
 
 } // namespace

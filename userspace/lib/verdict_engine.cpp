@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <chrono>
 #include <cstdio>
 #include <netinet/in.h>
 
@@ -96,9 +97,36 @@ void verdict_engine::apply(const rule_action &a, nfring_verdict &v)
 	}
 }
 
+void verdict_engine::log_event(const packet_view &pkt, const rule_action &a,
+                               std::uint32_t line, log_reason why,
+                               l7_field field, const l7_state *st)
+{
+	flow_event e;
+	e.unix_ns = static_cast<std::uint64_t>(
+	        std::chrono::duration_cast<std::chrono::nanoseconds>(
+	                std::chrono::system_clock::now().time_since_epoch())
+	                .count());
+	e.queue = queue_num_;
+	e.family = pkt.family;
+	e.proto = pkt.proto;
+	e.src = pkt.src;
+	e.dst = pkt.dst;
+	e.sport = pkt.sport;
+	e.dport = pkt.dport;
+	e.line = line;
+	e.reason = why;
+	e.action = a.kind;
+	e.mark = a.mark;
+	e.field = field;
+	if (st)
+		e.set_fields(*st);
+	log_->push(e); // counted by the queue when full
+}
+
 void verdict_engine::emit_rule(const nfring_rx_desc &d, const packet_view *pkt,
                                std::size_t idx, bool cached,
-                               std::vector<nfring_verdict> &out)
+                               std::vector<nfring_verdict> &out,
+                               const l7_state *st)
 {
 	const rule &r = rules_->rules()[idx];
 	nfring_verdict v{};
@@ -106,6 +134,11 @@ void verdict_engine::emit_rule(const nfring_rx_desc &d, const packet_view *pkt,
 	c_.rule_hits[idx]++;
 	apply(r.action, v);
 	out.push_back(v);
+	if (r.action.log && !cached && pkt && log_) {
+		log_event(*pkt, r.action, r.line, log_reason::rule, r.field,
+		          st);
+		return;
+	}
 	if (r.action.log && !cached && pkt)
 		std::fprintf(stderr,
 		             "nfring-worker: queue %u: %s:%u '%s' -> %s proto "
@@ -190,6 +223,25 @@ void verdict_engine::finish(std::uint32_t slot, std::uint32_t code,
 	else
 		c_.undecided++;
 	flows_.remember(insp_.key(slot), code, now);
+	if (log_) {
+		// The packet at hand, or else the first one held: its
+		// addresses say who the client was.
+		std::optional<packet_view> first;
+		if (!pkt && extra_[slot].head != none)
+			first = parse_packet(
+			        bytes_(held_pool_[extra_[slot].head].d));
+		if (const packet_view *p = pkt     ? pkt
+		                           : first ? &*first
+		                                   : nullptr)
+			log_event(*p,
+			          code == code_inconsistent ? opts_.inconsistent
+			                                    : opts_.undecided,
+			          0,
+			          code == code_inconsistent
+			                  ? log_reason::inconsistent
+			                  : log_reason::undecided,
+			          l7_field::none, &insp_.state(slot));
+	}
 	slot_extra &e = extra_[slot];
 	// Held packets came first: answer them first.
 	for (std::uint32_t h = e.head; h != none; h = held_pool_[h].next)
@@ -220,7 +272,7 @@ void verdict_engine::decide_in_slot(std::uint32_t slot, const nfring_rx_desc &d,
 			finish(slot, code_undecided, &d, &pkt, out, now);
 		return;
 	}
-	emit_rule(d, &pkt, m.index, false, out);
+	emit_rule(d, &pkt, m.index, false, out, &st);
 	if (insp_.decided(slot) && rules_->rules()[m.index].inspects_payload())
 		e.decision = static_cast<std::uint32_t>(m.index);
 }
@@ -364,7 +416,7 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 		st = &scratch_;
 	}
 	const std::size_t idx = rules_->match(*pkt, *st).index;
-	emit_rule(d, &*pkt, idx, false, out);
+	emit_rule(d, &*pkt, idx, false, out, st);
 	// Remember a payload decision only from a packet the receiver will
 	// take: one whose checksum holds (or cannot be checked).
 	if (rules_->rules()[idx].inspects_payload()) {

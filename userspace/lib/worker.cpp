@@ -164,6 +164,8 @@ queue_worker::queue_worker(queue &&q, const worker_options &opts,
 	        [this](const nfring_rx_desc &d) { return q_.packet(d); },
 	        queue_num_);
 	out_.reserve(entries);
+	if (opts.log)
+		engine_->set_log(opts.log->open_queue());
 	event_fd_ = ::eventfd(0, EFD_CLOEXEC);
 	if (event_fd_ < 0)
 		throw std::system_error(errno, std::generic_category(),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "nfring/flow_log.hpp"
 #include "nfring/worker.hpp"
 
 namespace
@@ -101,6 +102,12 @@ void usage(std::FILE *out)
 	        "raise --copy\n"
 	        "  above the largest packet (GRO aggregates: 65535).\n"
 	        "\n"
+	        "  --log TARGET        where rules marked 'log' and flows "
+	        "given up on are\n"
+	        "                      logged, one JSON line per flow: a "
+	        "FILE (appended),\n"
+	        "                      - (stdout), stderr or syslog (default "
+	        "stderr)\n"
 	        "  --stats-interval S  print counters every S seconds "
 	        "(default: "
 	        "at exit)\n"
@@ -136,6 +143,7 @@ struct cli {
 	std::vector<std::uint16_t> queues{0};
 	int cpu = -1;
 	bool check_only = false;
+	std::string log_target = "stderr";
 };
 
 cli parse_args(int argc, char **argv)
@@ -240,6 +248,10 @@ cli parse_args(int argc, char **argv)
 				    "': expected accept or drop");
 			(a == "--undecided" ? c.opts.undecided
 			                    : c.opts.inconsistent) = act;
+		} else if (a == "--log") {
+			c.log_target = val();
+			if (c.log_target.empty())
+				bad("--log needs a file, -, stderr or syslog");
 		} else if (a == "--stats-interval") {
 			c.opts.stats_interval = std::chrono::seconds(
 			        number(a, val(), 1, 86400));
@@ -295,7 +307,12 @@ int main(int argc, char **argv)
 
 	std::vector<std::unique_ptr<nfring::queue_worker>> workers;
 	std::unique_ptr<nfring::stats_publisher> stats;
+	std::unique_ptr<nfring::flow_log> log;
+	nfring::worker_options opts = c.opts;
 	try {
+		log = std::make_unique<nfring::flow_log>(c.log_target,
+		                                         c.rules_path);
+		opts.log = log.get();
 		std::fprintf(stderr, "nfring-worker: %s\n",
 		             nfring::probe_io_uring().c_str());
 		stats = std::make_unique<nfring::stats_publisher>(
@@ -304,7 +321,7 @@ int main(int argc, char **argv)
 		for (std::size_t i = 0; i < c.queues.size(); i++)
 			workers.push_back(
 			        std::make_unique<nfring::queue_worker>(
-			                c.queues[i], c.opts, shared,
+			                c.queues[i], opts, shared,
 			                &stats->data().queues[i]));
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "nfring-worker: %s\n", e.what());
@@ -394,6 +411,10 @@ int main(int argc, char **argv)
 	for (auto &w : workers)
 		std::fprintf(stderr, "nfring-worker: %s\n",
 		             w->summary().c_str());
+	const std::uint64_t log_dropped = log->dropped();
+	log.reset(); // writes what is still queued
+	std::fprintf(stderr, "nfring-worker: log: dropped %llu\n",
+	             static_cast<unsigned long long>(log_dropped));
 	if (sfd >= 0) {
 		io_uring_queue_exit(&ring);
 		close(sfd);

@@ -28,9 +28,13 @@ probe() {
 	before=$(wc -l < /tmp/worker.log)
 	got=$("$@")
 	sleep 0.2   # let the worker log the decision
+	# The worker logs JSON lines: "rule":"FILE:LINE"; show that line.
 	rule=$(tail -n +"$((before + 1))" /tmp/worker.log |
-		sed -n "s/.*rules:\([0-9]*\) '\([^']*\)'.*/line \1: \2/p" | head -n1 |
-		tr -s ' ')
+		sed -n 's/.*"rule":"\([^"]*\):\([0-9]*\)".*/\1 \2/p' | head -n1 |
+		while read -r file line; do
+			printf 'line %s: %s' "$line" \
+				"$(sed -n "${line}p" "$file" | sed 's/#.*//' | tr -s ' ')"
+		done)
 	[ -n "$rule" ] || rule="default: accept"
 	printf '%-34s %-8s %-8s %s\n' "$label" "$want" "$got" "$rule"
 	[ "$got" = "$want" ] || failures=$((failures + 1))

@@ -42,7 +42,8 @@ expect_eq "UDP 9999: only the payloads without EVIL arrive" \
 worker_stop TERM
 expect_eq "worker exit status after SIGTERM" "$WORKER_RC" 0
 sed 's/^/    /' /tmp/worker.log
-grep -q "tls.sni   \*.blocked.example" /tmp/worker.log || fail "the SNI rule did not log"
+grep -q '"field":"tls.sni","sni":"www.blocked.example"' /tmp/worker.log ||
+	fail "the SNI rule did not log a JSON line"
 hits=$(worker_stat flow_hits)
 [ "$hits" -gt 0 ] || fail "the flow table answered nothing (flow_hits $hits)"
 pass "flow table answered $hits packets of decided flows"

@@ -22,6 +22,7 @@
 
 #include "nfring.h"
 #include "nfring/filter.hpp"
+#include "nfring/flow_log.hpp"
 #include "nfring/flow_table.hpp"
 #include "nfring/inspector.hpp"
 #include "nfring/rules.hpp"
@@ -82,6 +83,10 @@ public:
 	// Stopping: every held packet gets the undecided action.
 	void release_all(std::vector<nfring_verdict> &out);
 
+	// Events of rules marked `log` and of flows given up on go to this
+	// queue (flow_log.hpp); without one, rule logs are text on stderr.
+	void set_log(flow_log_queue *log) { log_ = log; }
+
 	std::size_t held() const { return held_count_; }
 	std::size_t flows() const { return flows_.size(); }
 	std::size_t inspected() const { return insp_.size(); }
@@ -116,7 +121,11 @@ private:
 	void apply(const rule_action &a, nfring_verdict &v);
 	void emit_rule(const nfring_rx_desc &d, const packet_view *pkt,
 	               std::size_t idx, bool cached,
-	               std::vector<nfring_verdict> &out);
+	               std::vector<nfring_verdict> &out,
+	               const l7_state *st = nullptr);
+	void log_event(const packet_view &pkt, const rule_action &a,
+	               std::uint32_t line, log_reason why, l7_field field,
+	               const l7_state *st);
 	void emit_action(const nfring_rx_desc &d, const rule_action &a,
 	                 std::vector<nfring_verdict> &out);
 	void emit_code(const nfring_rx_desc &d, const packet_view *pkt,
@@ -149,6 +158,7 @@ private:
 	std::vector<std::uint32_t> holding_; // slots with held packets
 	std::size_t held_count_ = 0;
 	l7_state scratch_; // per-packet fields (DNS over UDP)
+	flow_log_queue *log_ = nullptr;
 	verdict_counters c_;
 };
 

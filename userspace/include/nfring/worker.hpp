@@ -45,6 +45,9 @@ struct worker_options {
 	std::size_t hold_packets = 32;
 	rule_action undecided{action_kind::accept};
 	rule_action inconsistent{action_kind::drop};
+	// Where rule logs go as JSON lines (flow_log.hpp); nullptr: text on
+	// stderr.  Shared by the queue threads; outlives them.
+	flow_log *log = nullptr;
 	std::chrono::seconds stats_interval{0}; // 0: only at exit
 	bool verbose = false;
 	// Custom filters, run before the rules (see filter.hpp); each queue
