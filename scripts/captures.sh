@@ -9,6 +9,8 @@
 #   OUT/pcap/NAME            the capture
 #   OUT/result/NAME.out      ndpiReader's output for it (nDPI 4.2)
 #   OUT/SOURCE               where they came from
+# and the captures recorded here (tests/captures/local/, by chromium.sh
+# there), with tshark's reading of them as OUT/result/NAME.flows.
 # Nothing is unpacked again while OUT's stamp matches this script.
 #
 # Selected: every capture with a flow that ndpiReader found to be TLS, HTTP,
@@ -34,8 +36,10 @@ out=${1:-build/captures}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/nfring/captures
 url=$POOL/$TARBALL
 tarball=$cache/$TARBALL
-# Any edit of this script (pin or selection) rebuilds OUT.
-stamp="$TARBALL $(sha256sum <"$0" | cut -d' ' -f1)"
+# Any edit of this script (pin or selection) or of the local captures
+# rebuilds OUT.
+local=tests/captures/local
+stamp="$TARBALL $(cat "$0" "$local"/* | sha256sum | cut -d' ' -f1)"
 
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	echo "captures: $out is up to date ($(ls "$out/pcap" | wc -l) captures)"
@@ -100,6 +104,10 @@ for name in "${selected[@]}"; do
 	mv "$work/$TOP/tests/pcap/$name" "$out/pcap/"
 	mv "$work/$TOP/tests/result/$name.out" "$out/result/"
 done
+for pcap in "$local"/*.pcap; do
+	cp "$pcap" "$out/pcap/"
+	cp "$pcap.flows" "$out/result/"
+done
 mv "$work/$TOP/COPYING" "$out/COPYING"
 cat >"$out/SOURCE" <<EOF
 nDPI 4.2 regression captures (tests/pcap) and ndpiReader results
@@ -108,6 +116,9 @@ url: $url
 sha256: $SHA256
 license: the package's, LGPL-3.0-or-later (COPYING); no separate terms
 are stated for the captures.
+
+$(cd "$local" && ls *.pcap): recorded by tests/captures/chromium.sh
+(Debian's Chromium on a private loopback), part of nfring.
 EOF
 echo "$stamp" >"$out/.stamp"
-echo "captures: ${#selected[@]} captures in $out"
+echo "captures: ${#selected[@]} captures from nDPI and $(ls "$local"/*.pcap | wc -l) local ones in $out"

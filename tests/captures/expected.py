@@ -5,8 +5,10 @@ usage: expected.py [CAPTURES] [-o FILE]
 
 CAPTURES is what scripts/captures.sh made (default build/captures): nDPI
 4.2's regression captures in pcap/ and ndpiReader's results for them in
-result/.  Writes (to FILE or stdout) one row per flow for which ndpiReader
-printed a host name:
+result/NAME.out, and the captures recorded here (tests/captures/local/)
+with tshark's reading of them in result/NAME.flows (one hello per line:
+proto, client, server, master protocol, name).  Writes (to FILE or stdout)
+one row per flow for which a name was read:
 
     capture  field  name  client  server  variant  status
 
@@ -97,6 +99,18 @@ def result_flows(path):
             yield (proto, pcapfile.parse_endpoint(src),
                    pcapfile.parse_endpoint(dst), master, p.group(1),
                    n.group(1))
+
+
+def listed_flows(path):
+    """The same from a .flows file (tests/captures/chromium.sh)."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) != 5 or line.startswith("#"):
+                continue
+            proto, src, dst, master, name = cells
+            yield (proto, pcapfile.parse_endpoint(src),
+                   pcapfile.parse_endpoint(dst), master, None, name.lower())
 
 
 def matches(found, name):
@@ -333,7 +347,8 @@ def check_quic(packets, ends_a, ends_b, name):
 
 def capture_rows(pcap, result):
     named = []
-    for proto, src, dst, master, tunnel, name in result_flows(result):
+    read = listed_flows if result.endswith(".flows") else result_flows
+    for proto, src, dst, master, tunnel, name in read(result):
         field = FIELDS.get(master)
         if field is None or (master in ("TLS", "HTTP") and proto != "TCP") \
                 or (master == "QUIC" and proto != "UDP"):
@@ -378,9 +393,9 @@ def main():
     out = open(args.output, "w") if args.output else sys.stdout
     out.write("capture\tfield\tname\tclient\tserver\tvariant\tstatus\n")
     for entry in sorted(os.listdir(results)):
-        if not entry.endswith(".out"):
+        capture, ext = os.path.splitext(entry)
+        if ext not in (".out", ".flows"):
             continue
-        capture = entry[:-4]
         pcap = os.path.join(args.captures, "pcap", capture)
         if not os.path.exists(pcap):
             continue
