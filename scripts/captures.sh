@@ -21,6 +21,8 @@
 #
 # usage: captures.sh [OUT]
 set -euo pipefail
+# OUT as the caller meant it, before moving to the top of the tree.
+out=$(realpath -m "${1:-$(dirname "$0")/../build/captures}")
 cd "$(dirname "$0")/.."
 
 # Pinned: bookworm, trixie and sid all carry ndpi 4.2 with this tarball.
@@ -32,14 +34,13 @@ MAX_BYTES=$((5 * 1024 * 1024))
 # Whole sessions of three browsers (5.0 to 5.7 MB): kept despite the limit.
 ESSENTIAL="chrome.pcap firefox.pcap safari.pcap"
 
-out=${1:-build/captures}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/nfring/captures
 url=$POOL/$TARBALL
 tarball=$cache/$TARBALL
 # Any edit of this script (pin or selection) or of the local captures
 # rebuilds OUT.
 local=tests/captures/local
-stamp="$TARBALL $(cat "$0" "$local"/* | sha256sum | cut -d' ' -f1)"
+stamp="$TARBALL $(cat scripts/captures.sh "$local"/* | sha256sum | cut -d' ' -f1)"
 
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	echo "captures: $out is up to date ($(ls "$out/pcap" | wc -l) captures)"
