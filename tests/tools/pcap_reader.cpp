@@ -24,8 +24,9 @@ constexpr std::uint32_t pcapng_epb = 6;
 
 std::uint16_t be16(std::span<const std::byte> b, std::size_t at)
 {
-	return static_cast<std::uint16_t>(std::to_integer<unsigned>(b[at]) << 8 |
-					  std::to_integer<unsigned>(b[at + 1]));
+	return static_cast<std::uint16_t>(std::to_integer<unsigned>(b[at])
+	                                          << 8 |
+	                                  std::to_integer<unsigned>(b[at + 1]));
 }
 
 std::uint32_t be32(std::span<const std::byte> b, std::size_t at)
@@ -70,7 +71,7 @@ std::span<const std::byte> ip_at(std::span<const std::byte> rest, int want)
 }
 
 std::span<const std::byte> ppp_payload(std::uint16_t protocol,
-				       std::span<const std::byte> rest)
+                                       std::span<const std::byte> rest)
 {
 	if (protocol == 0x0021)
 		return ip_at(rest, 4);
@@ -83,7 +84,7 @@ std::span<const std::byte> ppp_payload(std::uint16_t protocol,
 // 0x9100 QinQ), a PPPoE session, then IPv4 or IPv6.  Each tag consumes
 // four bytes, so the loop ends.
 std::span<const std::byte> ether_payload(std::uint16_t type,
-					 std::span<const std::byte> rest)
+                                         std::span<const std::byte> rest)
 {
 	for (;;) {
 		switch (type) {
@@ -125,7 +126,7 @@ int null_family_version(std::uint32_t family)
 } // namespace
 
 std::span<const std::byte> ip_in_frame(std::uint16_t linktype,
-				       std::span<const std::byte> frame)
+                                       std::span<const std::byte> frame)
 {
 	switch (linktype) {
 	case 0: {
@@ -137,14 +138,14 @@ std::span<const std::byte> ip_in_frame(std::uint16_t linktype,
 		if (!version)
 			version = null_family_version(be32(frame, 0));
 		return version ? ip_at(frame.subspan(4), version)
-			       : std::span<const std::byte>{};
+		               : std::span<const std::byte>{};
 	}
 	case 108: {
 		if (frame.size() < 4)
 			return {};
 		const int version = null_family_version(be32(frame, 0));
 		return version ? ip_at(frame.subspan(4), version)
-			       : std::span<const std::byte>{};
+		               : std::span<const std::byte>{};
 	}
 	case 1:
 		if (frame.size() < 14)
@@ -160,8 +161,9 @@ std::span<const std::byte> ip_in_frame(std::uint16_t linktype,
 		if (frame.empty())
 			return {};
 		if (std::to_integer<unsigned>(frame[0]) & 1)
-			return ppp_payload(std::to_integer<std::uint16_t>(frame[0]),
-					   frame.subspan(1));
+			return ppp_payload(
+			        std::to_integer<std::uint16_t>(frame[0]),
+			        frame.subspan(1));
 		if (frame.size() < 2)
 			return {};
 		return ppp_payload(be16(frame, 0), frame.subspan(2));
@@ -194,22 +196,22 @@ std::span<const std::byte> ip_in_frame(std::uint16_t linktype,
 pcap_reader::pcap_reader(const std::string &path) : name_(path)
 {
 	std::unique_ptr<std::FILE, int (*)(std::FILE *)> file(
-		std::fopen(path.c_str(), "rb"), std::fclose);
+	        std::fopen(path.c_str(), "rb"), std::fclose);
 	if (!file)
 		throw std::system_error(errno, std::generic_category(),
-					"open " + path);
+		                        "open " + path);
 	std::byte chunk[1 << 16];
 	std::size_t got;
 	while ((got = std::fread(chunk, 1, sizeof(chunk), file.get())) > 0)
 		bytes_.insert(bytes_.end(), chunk, chunk + got);
 	if (std::ferror(file.get()))
 		throw std::system_error(EIO, std::generic_category(),
-					"read " + path);
+		                        "read " + path);
 	start();
 }
 
 pcap_reader::pcap_reader(std::vector<std::byte> bytes, std::string name)
-	: bytes_(std::move(bytes)), name_(std::move(name))
+    : bytes_(std::move(bytes)), name_(std::move(name))
 {
 	start();
 }
@@ -245,20 +247,20 @@ void pcap_reader::start()
 		throw std::runtime_error(name_ + ": neither pcap nor pcapng");
 	}
 	// The link type field's upper bits carry the FCS length.
-	interfaces_.push_back({static_cast<std::uint16_t>(u32(b, 20) & 0xffff),
-			       units, 0});
+	interfaces_.push_back(
+	        {static_cast<std::uint16_t>(u32(b, 20) & 0xffff), units, 0});
 	pos_ = 24;
 }
 
 std::uint16_t pcap_reader::u16(std::span<const std::byte> b,
-			       std::size_t at) const
+                               std::size_t at) const
 {
 	const std::uint16_t v = be16(b, at);
 	return big_endian_ ? v : static_cast<std::uint16_t>(v >> 8 | v << 8);
 }
 
 std::uint32_t pcap_reader::u32(std::span<const std::byte> b,
-			       std::size_t at) const
+                               std::size_t at) const
 {
 	return big_endian_ ? be32(b, at) : le32(b, at);
 }
@@ -276,9 +278,10 @@ std::optional<pcap_frame> pcap_reader::next()
 	return format_ == format::pcap ? next_pcap() : next_pcapng();
 }
 
-std::optional<pcap_frame>
-pcap_reader::frame(const interface &ifc, std::uint64_t stamp,
-		   std::span<const std::byte> data, std::uint32_t orig_len)
+std::optional<pcap_frame> pcap_reader::frame(const interface &ifc,
+                                             std::uint64_t stamp,
+                                             std::span<const std::byte> data,
+                                             std::uint32_t orig_len)
 {
 	const std::span<const std::byte> ip = ip_in_frame(ifc.linktype, data);
 	if (ip.empty()) {
@@ -289,14 +292,15 @@ pcap_reader::frame(const interface &ifc, std::uint64_t stamp,
 	// as a resolution finer than a nanosecond would overflow 64.
 	const std::uint64_t units = ifc.units_per_second;
 	const std::int64_t seconds =
-		static_cast<std::int64_t>(stamp / units) + ifc.offset_seconds;
+	        static_cast<std::int64_t>(stamp / units) + ifc.offset_seconds;
 	__extension__ using u128 = unsigned __int128;
-	const auto fraction = static_cast<std::uint64_t>(
-		u128{stamp % units} * 1000000000u / units);
+	const auto fraction = static_cast<std::uint64_t>(u128{stamp % units} *
+	                                                 1000000000u / units);
 	const std::uint64_t ns =
-		seconds < 0 ? 0
-			    : static_cast<std::uint64_t>(seconds) * 1000000000u +
-				      fraction;
+	        seconds < 0
+	                ? 0
+	                : static_cast<std::uint64_t>(seconds) * 1000000000u +
+	                          fraction;
 	return pcap_frame{ns, ip, orig_len, ifc.linktype, number_};
 }
 
@@ -322,7 +326,8 @@ std::optional<pcap_frame> pcap_reader::next_pcap()
 		++number_;
 		const interface &ifc = interfaces_[0];
 		const std::uint64_t stamp =
-			std::uint64_t{seconds} * ifc.units_per_second + fraction;
+		        std::uint64_t{seconds} * ifc.units_per_second +
+		        fraction;
 		if (auto f = frame(ifc, stamp, data, orig_len))
 			return f;
 	}
@@ -357,7 +362,8 @@ bool pcap_reader::read_section_header()
 		return false;
 	}
 	if (u16(b, pos_ + 12) != 1) {
-		fail("pcapng major version " + std::to_string(u16(b, pos_ + 12)));
+		fail("pcapng major version " +
+		     std::to_string(u16(b, pos_ + 12)));
 		return false;
 	}
 	interfaces_.clear();
@@ -371,7 +377,10 @@ bool pcap_reader::read_interface(std::span<const std::byte> body)
 		fail("truncated interface description");
 		return false;
 	}
-	interface ifc{u16(body, 0), 1000000, 0};
+	interface ifc
+	{
+		u16(body, 0), 1000000, 0
+	};
 	// Options: code, length, value padded to 4 bytes; code 0 ends them.
 	std::size_t at = 8;
 	while (body.size() - at >= 4) {
@@ -390,7 +399,8 @@ bool pcap_reader::read_interface(std::span<const std::byte> body)
 			const unsigned v = std::to_integer<unsigned>(value[0]);
 			const unsigned exponent = v & 0x7f;
 			if ((v & 0x80) ? exponent > 63 : exponent > 19) {
-				fail("interface resolution " + std::to_string(v));
+				fail("interface resolution " +
+				     std::to_string(v));
 				return false;
 			}
 			std::uint64_t units = 1;
@@ -399,9 +409,12 @@ bool pcap_reader::read_interface(std::span<const std::byte> body)
 			ifc.units_per_second = units;
 		} else if (code == 14 && length == 8) {
 			// if_tsoffset: seconds to add to every stamp
-			const std::uint64_t hi = u32(value, big_endian_ ? 0 : 4);
-			const std::uint64_t lo = u32(value, big_endian_ ? 4 : 0);
-			ifc.offset_seconds = static_cast<std::int64_t>(hi << 32 | lo);
+			const std::uint64_t hi =
+			        u32(value, big_endian_ ? 0 : 4);
+			const std::uint64_t lo =
+			        u32(value, big_endian_ ? 4 : 0);
+			ifc.offset_seconds =
+			        static_cast<std::int64_t>(hi << 32 | lo);
 		}
 		at += 4 + padded;
 	}
@@ -450,8 +463,10 @@ std::optional<pcap_frame> pcap_reader::next_pcapng()
 				fail("truncated packet block");
 				return std::nullopt;
 			}
-			ifc_id = type == pcapng_epb ? u32(body, 0) : u16(body, 0);
-			stamp = std::uint64_t{u32(body, 4)} << 32 | u32(body, 8);
+			ifc_id = type == pcapng_epb ? u32(body, 0)
+			                            : u16(body, 0);
+			stamp = std::uint64_t{u32(body, 4)} << 32 |
+			        u32(body, 8);
 			caplen = u32(body, 12);
 			orig_len = u32(body, 16);
 			break;
@@ -465,7 +480,8 @@ std::optional<pcap_frame> pcap_reader::next_pcapng()
 			}
 			orig_len = u32(body, 0);
 			caplen = static_cast<std::uint32_t>(
-				std::min<std::size_t>(orig_len, body.size() - 4));
+			        std::min<std::size_t>(orig_len,
+			                              body.size() - 4));
 			break;
 		default:
 			continue;
@@ -484,7 +500,7 @@ std::optional<pcap_frame> pcap_reader::next_pcapng()
 		}
 		++number_;
 		if (auto f = frame(interfaces_[ifc_id], stamp,
-				   body.subspan(header, caplen), orig_len)) {
+		                   body.subspan(header, caplen), orig_len)) {
 			if (type == pcapng_spb)
 				f->timestamp_ns = 0;
 			return f;

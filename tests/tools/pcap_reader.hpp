@@ -49,7 +49,7 @@ public:
 	explicit pcap_reader(const std::string &path);
 	// The same, from a file's bytes (the name only appears in messages).
 	explicit pcap_reader(std::vector<std::byte> bytes,
-			     std::string name = "<memory>");
+	                     std::string name = "<memory>");
 
 	// The next frame carrying IPv4 or IPv6, or nothing at the end of the
 	// file or at the first damaged block (then error() is not empty).
@@ -74,9 +74,9 @@ private:
 	bool read_section_header();
 	bool read_interface(std::span<const std::byte> body);
 	std::optional<pcap_frame> frame(const interface &ifc,
-					std::uint64_t stamp,
-					std::span<const std::byte> data,
-					std::uint32_t orig_len);
+	                                std::uint64_t stamp,
+	                                std::span<const std::byte> data,
+	                                std::uint32_t orig_len);
 	std::uint16_t u16(std::span<const std::byte> b, std::size_t at) const;
 	std::uint32_t u32(std::span<const std::byte> b, std::size_t at) const;
 	void fail(const std::string &what);
@@ -96,6 +96,6 @@ private:
 // The IP packet inside a frame of the given link type, or an empty span
 // when there is none (not IP, too short, or an unknown link type).
 std::span<const std::byte> ip_in_frame(std::uint16_t linktype,
-				       std::span<const std::byte> frame);
+                                       std::span<const std::byte> frame);
 
 } // namespace test

@@ -72,8 +72,8 @@ bytes cat(bytes a, const bytes &b)
 // A 28-byte IPv4/UDP packet whose last address byte tells packets apart.
 bytes ipv4_udp(unsigned tag)
 {
-	return be({0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10,
-		   0, 0, tag, 0x30, 0x39, 0, 53, 0, 8, 0, 0});
+	return be({0x45, 0, 0,  28, 0, 0,   0,    0,    64, 17, 0, 0, 10, 0,
+	           0,    1, 10, 0,  0, tag, 0x30, 0x39, 0,  53, 0, 8, 0,  0});
 }
 
 // A 48-byte IPv6/UDP packet, tagged likewise.
@@ -89,14 +89,14 @@ bytes ipv6_udp(unsigned tag)
 }
 
 bytes ethernet(std::initializer_list<unsigned> types_and_tags,
-	       const bytes &payload)
+               const bytes &payload)
 {
 	bytes b = be({2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1});
 	return cat(cat(b, be(types_and_tags)), payload);
 }
 
 bytes pcap_file(bool big_endian, bool nanoseconds, unsigned linktype,
-		const std::vector<bytes> &frames)
+                const std::vector<bytes> &frames)
 {
 	writer w(big_endian);
 	w.u32(nanoseconds ? 0xa1b23c4d : 0xa1b2c3d4).u16(2).u16(4);
@@ -139,7 +139,7 @@ void interface(writer &w, bool big_endian, unsigned linktype, int tsresol)
 }
 
 void enhanced_packet(writer &w, bool big_endian, unsigned ifc,
-		     std::uint64_t stamp, const bytes &frame)
+                     std::uint64_t stamp, const bytes &frame)
 {
 	writer body(big_endian);
 	body.u32(ifc).u32(static_cast<std::uint32_t>(stamp >> 32));
@@ -157,9 +157,9 @@ unsigned tag_of(const test::pcap_frame &f)
 
 TEST(pcap_reader, big_endian_nanosecond_pcap_with_stacked_vlan_tags)
 {
-	const bytes frame = ethernet({0x88, 0xa8, 0, 10, 0x81, 0x00, 0, 20,
-				      0x08, 0x00},
-				     ipv4_udp(7));
+	const bytes frame =
+	        ethernet({0x88, 0xa8, 0, 10, 0x81, 0x00, 0, 20, 0x08, 0x00},
+	                 ipv4_udp(7));
 	pcap_reader r(pcap_file(true, true, 1, {frame}));
 	auto f = r.next();
 	ASSERT_TRUE(f);
@@ -189,18 +189,18 @@ TEST(pcap_reader, ethernet_padding_is_cut_and_non_ip_frames_skipped)
 
 TEST(pcap_reader, linux_cooked_v2_and_v1)
 {
-	bytes sll2 = cat(be({0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0,
-			     0, 0, 0, 1, 0, 0}),
-			 ipv6_udp(9));
+	bytes sll2 = cat(be({0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1,
+	                     0,    6,    2, 0, 0, 0, 0, 1, 0, 0}),
+	                 ipv6_udp(9));
 	pcap_reader r2(pcap_file(false, false, 276, {sll2}));
 	auto f = r2.next();
 	ASSERT_TRUE(f);
 	EXPECT_EQ(f->ip_packet.size(), 48u);
 	EXPECT_EQ(tag_of(*f), 9u);
 
-	bytes sll = cat(be({0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08,
-			    0x00}),
-			ipv4_udp(4));
+	bytes sll =
+	        cat(be({0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00}),
+	            ipv4_udp(4));
 	pcap_reader r1(pcap_file(true, false, 113, {sll}));
 	f = r1.next();
 	ASSERT_TRUE(f);
@@ -227,7 +227,7 @@ TEST(pcap_reader, raw_ip_link_types)
 {
 	for (unsigned linktype : {12u, 14u, 101u}) {
 		pcap_reader r(pcap_file(false, false, linktype,
-					{ipv6_udp(5), ipv4_udp(6)}));
+		                        {ipv6_udp(5), ipv4_udp(6)}));
 		auto f = r.next();
 		ASSERT_TRUE(f) << linktype;
 		EXPECT_EQ(tag_of(*f), 5u);
@@ -253,12 +253,12 @@ bytes two_section_pcapng()
 	interface(le, false, 1, -1);
 	interface(le, false, 113, 9);
 	block(le, 0x0bad, be({1, 2, 3, 4}));
-	enhanced_packet(le, false, 1, 1700000000123456789u,
-			cat(be({0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x86,
-				0xdd}),
-			    ipv6_udp(1)));
+	enhanced_packet(
+	        le, false, 1, 1700000000123456789u,
+	        cat(be({0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x86, 0xdd}),
+	            ipv6_udp(1)));
 	enhanced_packet(le, false, 0, 1700000000123456u,
-			ethernet({0x08, 0x00}, ipv4_udp(2)));
+	                ethernet({0x08, 0x00}, ipv4_udp(2)));
 	// A Simple Packet Block: interface 0, no stamp.
 	writer spb(false);
 	const bytes frame = ethernet({0x08, 0x00}, ipv4_udp(3));
@@ -269,7 +269,7 @@ bytes two_section_pcapng()
 	section_header(bige, true);
 	interface(bige, true, 101, 0x80 | 20); // 2^-20 s
 	enhanced_packet(bige, true, 0, (std::uint64_t{1700000000} << 20) + 1,
-			ipv4_udp(4));
+	                ipv4_udp(4));
 	return cat(le.out, bige.out);
 }
 
@@ -311,11 +311,11 @@ TEST(pcap_reader, every_truncation_ends_cleanly_or_with_an_error)
 	for (const bytes &whole :
 	     {two_section_pcapng(),
 	      pcap_file(false, true, 1,
-			{ethernet({0x08, 0x00}, ipv4_udp(1)),
-			 ethernet({0x08, 0x00}, ipv4_udp(2))})}) {
+	                {ethernet({0x08, 0x00}, ipv4_udp(1)),
+	                 ethernet({0x08, 0x00}, ipv4_udp(2))})}) {
 		for (std::size_t n = 0; n < whole.size(); n++) {
 			bytes prefix(whole.begin(),
-				     whole.begin() + static_cast<long>(n));
+			             whole.begin() + static_cast<long>(n));
 			try {
 				pcap_reader r(std::move(prefix));
 				int frames = 0;
@@ -337,7 +337,7 @@ TEST(pcap_reader, record_longer_than_the_file_is_an_error)
 	EXPECT_TRUE(r.next());
 	EXPECT_FALSE(r.next());
 	EXPECT_NE(r.error().find("past the end"), std::string::npos)
-		<< r.error();
+	        << r.error();
 }
 
 TEST(pcap_reader, packet_on_undescribed_interface_is_an_error)
@@ -349,7 +349,7 @@ TEST(pcap_reader, packet_on_undescribed_interface_is_an_error)
 	pcap_reader r(w.out);
 	EXPECT_FALSE(r.next());
 	EXPECT_NE(r.error().find("undescribed interface 1"), std::string::npos)
-		<< r.error();
+	        << r.error();
 }
 
 TEST(pcap_reader, block_length_that_disagrees_with_its_trailer_is_an_error)
@@ -362,17 +362,20 @@ TEST(pcap_reader, block_length_that_disagrees_with_its_trailer_is_an_error)
 	pcap_reader r(w.out);
 	EXPECT_FALSE(r.next());
 	EXPECT_NE(r.error().find("bad block length"), std::string::npos)
-		<< r.error();
+	        << r.error();
 }
 
 TEST(pcap_reader, refuses_what_is_not_a_capture)
 {
-	EXPECT_THROW({ pcap_reader r(be({'h', 'e', 'l', 'l', 'o'})); },
-		     std::runtime_error);
+	EXPECT_THROW(
+	        {
+		        pcap_reader r(be({'h', 'e', 'l', 'l', 'o'}));
+	        },
+	        std::runtime_error);
 	EXPECT_THROW({ pcap_reader r(bytes(64, std::byte{0})); },
-		     std::runtime_error);
+	             std::runtime_error);
 	EXPECT_THROW({ pcap_reader r(std::string("/nonexistent/x.pcap")); },
-		     std::system_error);
+	             std::system_error);
 }
 
 } // namespace
