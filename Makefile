@@ -12,7 +12,7 @@ KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all help deps module test-modules userspace vm-image vm-suites check demo \
 	debug-kernel check-debug stress soak \
-	bench trace-rtt vm-shell load unload deb clean
+	bench trace-rtt vm-shell load unload deb clean captures-score
 
 all: module userspace
 
@@ -26,6 +26,8 @@ help:
 	@echo "make check-debug  the VM suite, stress and soak on a debug kernel"
 	@echo "                (KASAN, lockdep, kmemleak...; built once, cached)"
 	@echo "make debug-kernel   build that kernel only"
+	@echo "make captures-score  DPI recall on real captures (docs/captures.md;"
+	@echo "                downloads nDPI's test captures from Debian's archive once)"
 	@echo "make bench      microbenchmarks, then nfring vs NFQUEUE in the VM"
 	@echo "                (nfringctl status shows live counters; see README)"
 	@echo "make trace-rtt  ftrace breakdown of one idle round trip, no queue vs nfring"
@@ -41,6 +43,9 @@ help:
 
 deps:
 	scripts/deps.sh
+
+captures-score: userspace
+	scripts/captures-score.sh $(BUILD)
 
 check-kver:
 	@test -n "$(KVER)" || { scripts/kver.sh; exit 1; }
