@@ -50,6 +50,11 @@ public:
 		if (done_.count(key))
 			return;
 		if (pkt->proto == IPPROTO_UDP) {
+			const auto ob = insp_.observe_udp(*pkt, key, false, now_);
+			if (ob.slot != nfring::inspector::no_slot) {
+				finish(ob, key, *pkt);
+				return;
+			}
 			// Each datagram is judged by itself: a flow (a reused
 			// source port) may ask many names.
 			if (auto q = nfring::l7::dns_qname(pkt->payload))
@@ -59,8 +64,16 @@ public:
 		if (pkt->proto != IPPROTO_TCP)
 			return;
 		const auto ob = insp_.observe_tcp(*pkt, key, false, now_);
-		if (ob.slot == nfring::inspector::no_slot)
-			return;
+		if (ob.slot != nfring::inspector::no_slot)
+			finish(ob, key, *pkt);
+	}
+
+private:
+	// Prints a flow's names once its first message is decided.
+	void finish(const nfring::inspector::observation &ob,
+	            const nfring::flow_key &key, const nfring::packet_view &p)
+	{
+		const auto *pkt = &p;
 		if (ob.inconsistent || ob.overflow) {
 			insp_.release(ob.slot);
 			done_.insert(key);
@@ -72,6 +85,8 @@ public:
 		using nfring::l7::status;
 		if (st.tls == status::done && !st.hello.sni.empty())
 			print("tls.sni", st.hello.sni, *pkt);
+		if (st.quic == status::done && !st.hello.sni.empty())
+			print("quic.sni", st.hello.sni, *pkt);
 		if (st.http == status::done && !st.http_host.empty())
 			print("http.host", st.http_host, *pkt);
 		if (st.dns == status::done)
@@ -81,7 +96,6 @@ public:
 		done_.insert(key);
 	}
 
-private:
 	// The packet that completed a message is the client's.
 	void print(const char *field, const std::string &name,
 	           const nfring::packet_view &p)

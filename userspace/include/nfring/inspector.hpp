@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "nfring/flow_table.hpp"
+#include "nfring/l7/quic.hpp"
 #include "nfring/packet.hpp"
 #include "nfring/rules.hpp"
 #include "nfring/tcp_stream.hpp"
@@ -51,6 +52,7 @@ struct inspect_counters {
 	std::uint64_t bad_checksum = 0, out_of_window = 0, conflicts = 0;
 	std::uint64_t no_ack_flag = 0, too_long = 0, too_scattered = 0;
 	std::uint64_t truncated = 0;
+	std::uint64_t quic_flows = 0, quic_rejected = 0;
 };
 
 class inspector
@@ -77,6 +79,13 @@ public:
 	// checksum_final: the sender finished the L4 checksum (no
 	// NFRING_RX_CSUM_NOTREADY).
 	observation observe_tcp(const packet_view &pkt, const flow_key &key,
+	                        bool checksum_final, clock::time_point now);
+	// Feeds a UDP datagram of a flow the rules may read QUIC fields of:
+	// a flow gets a slot when its first datagram looks like a client
+	// Initial, whose protection is then removed (l7/quic.hpp) and whose
+	// CRYPTO frames are put together until the ClientHello is complete.
+	// No slot for anything else (DNS is judged per datagram).
+	observation observe_udp(const packet_view &pkt, const flow_key &key,
 	                        bool checksum_final, clock::time_point now);
 
 	// A slot's fields are all decided (none pending).
@@ -131,6 +140,7 @@ private:
 		std::uint32_t decided_len = 0;
 		tcp_stream stream;
 		l7_state state;
+		bool quic = false;
 		clock::time_point last_seen{};
 		std::uint32_t lru_prev = no_slot, lru_next = no_slot;
 	};
@@ -147,6 +157,10 @@ private:
 	std::unordered_map<flow_key, std::uint32_t, flow_key_hash> map_;
 	std::uint32_t lru_head_ = no_slot, lru_tail_ = no_slot;
 	std::vector<std::byte> scratch_; // joins TLS records
+	// QUIC: one decoder (OpenSSL contexts) for all flows; a flow's
+	// Initial state is made on its first Initial and kept for the slot.
+	std::unique_ptr<l7::quic::initial_decoder> quic_;
+	std::vector<std::unique_ptr<l7::quic::initial_state>> quic_states_;
 	inspect_counters c_;
 };
 

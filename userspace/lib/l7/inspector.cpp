@@ -27,6 +27,7 @@ inspector::inspector(const inspect_options &opts)
       buffers_(new std::byte[slots_.size() * opts.stream_bytes])
 {
 	opts_.flows = slots_.size();
+	quic_states_.resize(slots_.size());
 	free_.reserve(slots_.size());
 	for (std::size_t i = slots_.size(); i-- > 0;)
 		free_.push_back(static_cast<std::uint32_t>(i));
@@ -81,6 +82,7 @@ std::uint32_t inspector::acquire(const flow_key &key, clock::time_point now)
 	s.used = true;
 	s.pinned = s.inconsistent = s.overflow = s.ended = s.acked = false;
 	s.decided_len = 0;
+	s.quic = false;
 	s.state.reset();
 	map_.emplace(key, i);
 	s.lru_prev = s.lru_next = no_slot;
@@ -100,6 +102,9 @@ void inspector::release(std::uint32_t i)
 	s.pinned = false;
 	s.stream.reset();
 	s.state.reset();
+	if (s.quic && quic_states_[i])
+		quic_states_[i]->reset();
+	s.quic = false;
 	free_.push_back(i);
 }
 
@@ -263,6 +268,90 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
 		s.ended = true;
 		run_parsers(s, true);
 		s.state.can_wait = false;
+	}
+	return ob;
+}
+
+inspector::observation inspector::observe_udp(const packet_view &pkt,
+                                              const flow_key &key,
+                                              bool checksum_final,
+                                              clock::time_point now)
+{
+	namespace quic = l7::quic;
+	std::uint32_t i;
+	bool fresh = false;
+	if (auto it = map_.find(key); it != map_.end()) {
+		i = it->second;
+		touch(i, now);
+	} else {
+		if (!quic::looks_like_client_initial(pkt.payload))
+			return {&nothing};
+		i = acquire(key, now);
+		if (i == no_slot) {
+			c_.overflow++;
+			return {&nothing, no_slot, false, true};
+		}
+		fresh = true;
+		slot &s = slots_[i];
+		s.quic = true;
+		s.client = pkt.src;
+		s.client_port = pkt.sport;
+		s.state.quic = l7::status::need_more;
+		if (!quic_)
+			quic_ = std::make_unique<quic::initial_decoder>();
+		if (!quic_states_[i])
+			quic_states_[i] = std::make_unique<quic::initial_state>(
+			        opts_.stream_bytes);
+		c_.quic_flows++;
+	}
+	slot &s = slots_[i];
+	s.state.can_wait = false;
+	observation ob{&s.state, i, s.inconsistent, s.overflow, fresh};
+	const bool from_client =
+	        pkt.src == s.client && pkt.sport == s.client_port;
+	if (!from_client || s.state.quic != l7::status::need_more ||
+	    s.inconsistent || s.overflow)
+		return ob;
+	if (pkt.l4.size() < pkt.l4_len) {
+		s.overflow = ob.overflow = true;
+		c_.truncated++;
+		return ob;
+	}
+	if (checksum_final) {
+		if (auto ok = l4_checksum_ok(pkt); ok && !*ok) {
+			c_.bad_checksum++;
+			return ob;
+		}
+	}
+	quic::initial_state &qs = *quic_states_[i];
+	switch (quic_->feed(pkt.payload, qs)) {
+	case quic::status::complete:
+		s.state.quic = l7::parse_client_hello(qs.client_hello(),
+		                                      s.state.hello);
+		if (s.state.quic == l7::status::need_more) // cannot be
+			s.state.quic = l7::status::no;
+		// No acknowledgment to wait for: QUIC's are encrypted.
+		s.acked = true;
+		break;
+	case quic::status::need_more:
+		s.state.can_wait = true;
+		break;
+	case quic::status::invalid:
+		if (qs.inconsistent()) {
+			s.inconsistent = ob.inconsistent = true;
+			c_.conflicts++;
+		} else if (qs.failed()) {
+			s.state.quic = l7::status::no;
+			s.acked = true;
+		} else {
+			// A datagram that does not open with this flow's keys:
+			// the server cannot read it either.
+			c_.quic_rejected++;
+		}
+		break;
+	case quic::status::not_quic:
+		c_.quic_rejected++;
+		break;
 	}
 	return ob;
 }
