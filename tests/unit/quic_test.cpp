@@ -805,6 +805,28 @@ TEST_F(QuicInitial, OneDecoderServesInterleavedFlows)
 	EXPECT_EQ(s2.version(), q::version_2);
 }
 
+TEST_F(QuicInitial, MovedStateKeepsItsFlowAndLeavesAnEmptyOne)
+{
+	auto hello = client_hello("moved.example");
+	EXPECT_EQ(feed(padded(v1(0, crypto_frame(0, first(hello, 900))))),
+	          q::status::need_more);
+	q::initial_state moved(std::move(st));
+	EXPECT_EQ(moved.version(), q::version_1);
+	EXPECT_EQ(moved.crypto().size(), 900u);
+	EXPECT_EQ(feed(padded(v1(1, crypto_frame(900, slice(hello, 900,
+	                                                    hello.size())))),
+	               moved),
+	          q::status::complete);
+
+	// What a moved-from state is, is specified (quic.hpp).
+	EXPECT_EQ(st.capacity(), 0u);
+	EXPECT_TRUE(st.crypto().empty());
+	EXPECT_EQ(st.version(), 0u);
+	EXPECT_EQ(feed(padded(v1(0, crypto_frame(0, hello)), 2000)),
+	          q::status::invalid);
+	EXPECT_TRUE(st.overflowed());
+}
+
 TEST_F(QuicInitial, DatagramLargerThanUdpAllowsIsInvalid)
 {
 	bytes huge(q::max_datagram + 1, std::byte{0});

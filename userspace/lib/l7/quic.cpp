@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -371,6 +372,31 @@ initial_state::initial_state(std::size_t crypto_capacity)
     : buf_(std::make_unique<std::byte[]>(crypto_capacity)),
       capacity_(crypto_capacity)
 {
+}
+
+initial_state::initial_state(initial_state &&other) noexcept
+{
+	*this = std::move(other);
+}
+
+initial_state &initial_state::operator=(initial_state &&other) noexcept
+{
+	if (this == &other)
+		return *this;
+	buf_ = std::move(other.buf_);
+	capacity_ = std::exchange(other.capacity_, 0);
+	ranges_ = other.ranges_;
+	nranges_ = other.nranges_;
+	inconsistent_ = other.inconsistent_;
+	overflowed_ = other.overflowed_;
+	version_ = other.version_;
+	dcid_ = other.dcid_;
+	dcid_len_ = other.dcid_len_;
+	keys_ = other.keys_;
+	rekeys_left_ = other.rekeys_left_;
+	largest_pn_ = other.largest_pn_;
+	other.reset();
+	return *this;
 }
 
 void initial_state::reset()

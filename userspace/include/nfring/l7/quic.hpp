@@ -68,9 +68,10 @@ enum class status : std::uint8_t {
 bool looks_like_client_initial(std::span<const std::byte> datagram);
 
 // What one flow (client to server) has accumulated: the Initial keys and
-// the CRYPTO stream received so far.  All memory is allocated by the
-// constructor: crypto_capacity bytes plus about 1.2 KiB; feeding packets
-// allocates nothing.  Not thread-safe; one per flow.
+// the CRYPTO stream received so far.  The constructor allocates the
+// crypto_capacity bytes of the stream; the rest (about 1.2 KiB) is in the
+// object; feeding packets allocates nothing.  Not thread-safe; one per
+// flow.
 class initial_state
 {
 public:
@@ -84,8 +85,10 @@ public:
 	        std::size_t crypto_capacity = default_crypto_capacity);
 	initial_state(const initial_state &) = delete;
 	initial_state &operator=(const initial_state &) = delete;
-	initial_state(initial_state &&) noexcept = default;
-	initial_state &operator=(initial_state &&) noexcept = default;
+	// A moved-from state has capacity 0: it holds nothing, and every
+	// CRYPTO byte fed to it overflows it.
+	initial_state(initial_state &&other) noexcept;
+	initial_state &operator=(initial_state &&other) noexcept;
 
 	// The CRYPTO stream from offset 0 up to the first gap: TLS handshake
 	// messages without record headers.
@@ -133,7 +136,7 @@ private:
 	std::size_t contiguous() const;
 
 	std::unique_ptr<std::byte[]> buf_;
-	std::size_t capacity_;
+	std::size_t capacity_ = 0;
 	std::array<range, max_ranges> ranges_;
 	std::size_t nranges_ = 0;
 	bool inconsistent_ = false;
