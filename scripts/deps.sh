@@ -19,6 +19,8 @@ PACKAGES=(
 	# userspace libraries
 	liburing-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
 	libnetfilter-queue-dev libmnl-dev
+	# libcrypto: the DPI worker removes QUIC Initial protection (AES, HKDF)
+	libssl-dev
 	# the VM harness and the network inside it
 	qemu-system-x86 qemu-utils busybox-static cpio zstd
 	nftables iproute2 iptables
