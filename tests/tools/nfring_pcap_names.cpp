@@ -50,7 +50,8 @@ public:
 		if (done_.count(key))
 			return;
 		if (pkt->proto == IPPROTO_UDP) {
-			const auto ob = insp_.observe_udp(*pkt, key, false, now_);
+			const auto ob =
+			        insp_.observe_udp(*pkt, key, false, now_);
 			if (ob.slot != nfring::inspector::no_slot) {
 				finish(ob, key, *pkt);
 				return;

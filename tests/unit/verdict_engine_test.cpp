@@ -12,6 +12,7 @@
 
 #include "nfring/verdict_engine.hpp"
 #include "packet_builder.hpp"
+#include "quic_protect.hpp"
 #include "tls_builder.hpp"
 
 namespace
@@ -551,6 +552,104 @@ TEST(FlowLog, EngineLogsRuleAndUndecidedFlowsToTheFile)
 	        << a;
 	EXPECT_NE(b.find("\"sport\":40001"), std::string::npos) << b;
 	EXPECT_NE(b.find("\"reason\":\"undecided\""), std::string::npos) << b;
+}
+
+} // namespace
+
+namespace
+{
+
+// A QUIC client Initial flight: a post-quantum ClientHello (1.8 KB) in two
+// CRYPTO frames, one per datagram, as browsers send it.
+std::vector<bytes> quic_flight(const std::string &sni, std::uint32_t version)
+{
+	namespace q = nfring_test::quic;
+	test::hello_spec s;
+	s.sni = sni;
+	s.alpn = {"h3"};
+	const bytes hello = test::client_hello_message(s);
+	const std::size_t cut = 1000;
+	std::vector<bytes> out;
+	for (int i = 0; i < 2; i++) {
+		q::initial p;
+		p.version = version;
+		p.dcid = bytes(8, std::byte{0x42});
+		p.pn = static_cast<std::uint64_t>(i);
+		q::writer w;
+		const std::size_t off = i ? cut : 0;
+		const std::size_t n = i ? hello.size() - cut : cut;
+		w.crypto(off, std::span(hello).subspan(off, n));
+		p.frames = w.out;
+		out.push_back(q::datagram({q::protect(p)}));
+	}
+	return out;
+}
+
+bytes udp(const bytes &payload)
+{
+	return test::ipv4(
+	        IPPROTO_UDP, "10.0.0.1", 50000, "10.0.0.2", 443,
+	        std::string(reinterpret_cast<const char *>(payload.data()),
+	                    payload.size()));
+}
+
+TEST(VerdictEngineQuic, HelloOverTwoDatagramsIsHeldThenJudged)
+{
+	for (std::uint32_t v :
+	     {nfring::l7::quic::version_1, nfring::l7::quic::version_2,
+	      nfring::l7::quic::version_draft29}) {
+		const auto flight = quic_flight("video.blocked.example", v);
+		harness h("drop quic.sni *.blocked.example\naccept\n");
+		const auto a = h.send(udp(flight[0]));
+		EXPECT_EQ(h.verdict(a), std::nullopt) << std::hex << v;
+		const auto b = h.send(udp(flight[1]));
+		EXPECT_EQ(h.verdict(a), NFRING_DROP) << std::hex << v;
+		EXPECT_EQ(h.verdict(b), NFRING_DROP) << std::hex << v;
+		// The flow's decision is cached at once: QUIC's ACKs are
+		// encrypted, there is nothing to wait for.
+		EXPECT_EQ(h.eng().flows(), 1u);
+	}
+}
+
+TEST(VerdictEngineQuic, SecondDatagramFirstAndAlpn)
+{
+	const auto flight =
+	        quic_flight("fine.example", nfring::l7::quic::version_1);
+	harness h("mark 9 quic.alpn h3\naccept\n");
+	const auto b = h.send(udp(flight[1]));
+	// Not a flow's first Initial (no CRYPTO at offset 0), but a client
+	// Initial all the same: followed.
+	EXPECT_EQ(h.verdict(b), std::nullopt);
+	const auto a = h.send(udp(flight[0]));
+	EXPECT_EQ(h.verdict(a), NFRING_ACCEPT);
+	EXPECT_EQ(h.verdict(b), NFRING_ACCEPT);
+	EXPECT_EQ(h.eng().counters().marked, 2u);
+}
+
+TEST(VerdictEngineQuic, DnsOnTheSameRulesIsStillJudgedPerDatagram)
+{
+	harness h("drop quic.sni x.example\ndrop dns.qname ads.example\n"
+	          "accept\n");
+	test::tls_writer w;
+	w.u16(0x1234);
+	w.u16(0x0100);
+	w.u16(1);
+	w.u16(0);
+	w.u16(0);
+	w.u16(0);
+	w.u8(3);
+	w.str("ads");
+	w.u8(7);
+	w.str("example");
+	w.u8(0);
+	w.u16(1);
+	w.u16(1);
+	EXPECT_EQ(h.verdict(h.send(test::ipv4(
+	                  IPPROTO_UDP, "10.0.0.1", 5353, "10.0.0.2", 53,
+	                  std::string(
+	                          reinterpret_cast<const char *>(w.out.data()),
+	                          w.out.size())))),
+	          NFRING_DROP);
 }
 
 } // namespace

@@ -368,8 +368,7 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 	}
 	const bool checksum_final =
 	        !(d.flags & NFRING_RX_CSUM_NOTREADY) && d.cap_len == d.pkt_len;
-	const bool tcp_l7 =
-	        pkt->proto == IPPROTO_TCP && rules_->reads_tcp_l7();
+	const bool tcp_l7 = pkt->proto == IPPROTO_TCP && rules_->reads_tcp_l7();
 	const bool quic_l7 = pkt->proto == IPPROTO_UDP && rules_->reads_quic();
 	inspector::observation ob;
 	if (tcp_l7)
@@ -377,8 +376,8 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 	else if (quic_l7)
 		ob = insp_.observe_udp(*pkt, key, checksum_final, now);
 	// A UDP flow that is not QUIC is judged per datagram (below).
-	if (tcp_l7 || (quic_l7 && (ob.slot != inspector::no_slot ||
-	                           ob.overflow))) {
+	if (tcp_l7 ||
+	    (quic_l7 && (ob.slot != inspector::no_slot || ob.overflow))) {
 		if (ob.slot == inspector::no_slot) {
 			if (ob.overflow) {
 				// No room to follow this flow.
