@@ -1,10 +1,12 @@
 // nfring-udp: the VM tests' UDP traffic.  `send` sends numbered datagrams
 // with a payload; `recv` counts what arrives and checks the payload.
 //
-//   nfring-udp send ADDR PORT COUNT [PAYLOAD | --dns NAME] [--interval-us N]
-//                   [--dstopts]
+//   nfring-udp send ADDR PORT COUNT [PAYLOAD | --dns NAME | --quic SNI]
+//                   [--interval-us N] [--dstopts]
 // ADDR is IPv4 or IPv6; --dstopts (IPv6) adds a Destination Options
-// extension header (8 bytes of PadN) to every datagram.
+// extension header (8 bytes of PadN) to every datagram.  --quic sends a
+// QUIC v1 client's first flight, a post-quantum ClientHello in two
+// datagrams, COUNT times (the same two datagrams each time).
 //   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD]
 //
 // Each datagram is PAYLOAD followed by "#<sequence number>".  recv prints
@@ -24,8 +26,10 @@
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "messages.hpp"
+#include "quic_flight.hpp"
 
 namespace
 {
@@ -59,12 +63,20 @@ int do_send(int argc, char **argv)
 	std::string payload = "nfring test payload";
 	long interval_us = 0;
 	bool dns = false, dstopts = false;
+	std::vector<std::string> flight; // --quic: the datagrams to send
 	for (int i = 5; i < argc; i++) {
 		if (!std::strcmp(argv[i], "--dstopts"))
 			dstopts = true;
 		else if (!std::strcmp(argv[i], "--interval-us") && i + 1 < argc)
 			interval_us = number(argv[++i], "interval");
-		else if (!std::strcmp(argv[i], "--dns") && i + 1 < argc) {
+		else if (!std::strcmp(argv[i], "--quic") && i + 1 < argc) {
+			for (const auto &d : nfring_test::quic::client_flight(
+			             argv[++i], nfring::l7::quic::version_1))
+				flight.emplace_back(
+				        reinterpret_cast<const char *>(
+				                d.data()),
+				        d.size());
+		} else if (!std::strcmp(argv[i], "--dns") && i + 1 < argc) {
 			payload = nfring_test::dns_query(argv[++i]);
 			dns = true;
 		} else
@@ -109,6 +121,18 @@ int do_send(int argc, char **argv)
 		}
 	}
 	long sent = 0;
+	if (!flight.empty()) {
+		for (long i = 0; i < count; i++)
+			for (const auto &msg : flight)
+				sent += sendto(fd, msg.data(), msg.size(), 0,
+				               reinterpret_cast<sockaddr *>(
+				                       &to),
+				               to_len) ==
+				        static_cast<ssize_t>(msg.size());
+		std::printf("sent %ld\n", sent);
+		close(fd);
+		return sent == count * 2 ? 0 : 1;
+	}
 	for (long i = 0; i < count; i++) {
 		// A DNS query stays a DNS query: no sequence number.
 		const std::string msg =

@@ -12,7 +12,7 @@
 
 #include "nfring/verdict_engine.hpp"
 #include "packet_builder.hpp"
-#include "quic_protect.hpp"
+#include "quic_flight.hpp"
 #include "tls_builder.hpp"
 
 namespace
@@ -559,30 +559,9 @@ TEST(FlowLog, EngineLogsRuleAndUndecidedFlowsToTheFile)
 namespace
 {
 
-// A QUIC client Initial flight: a post-quantum ClientHello (1.8 KB) in two
-// CRYPTO frames, one per datagram, as browsers send it.
 std::vector<bytes> quic_flight(const std::string &sni, std::uint32_t version)
 {
-	namespace q = nfring_test::quic;
-	test::hello_spec s;
-	s.sni = sni;
-	s.alpn = {"h3"};
-	const bytes hello = test::client_hello_message(s);
-	const std::size_t cut = 1000;
-	std::vector<bytes> out;
-	for (int i = 0; i < 2; i++) {
-		q::initial p;
-		p.version = version;
-		p.dcid = bytes(8, std::byte{0x42});
-		p.pn = static_cast<std::uint64_t>(i);
-		q::writer w;
-		const std::size_t off = i ? cut : 0;
-		const std::size_t n = i ? hello.size() - cut : cut;
-		w.crypto(off, std::span(hello).subspan(off, n));
-		p.frames = w.out;
-		out.push_back(q::datagram({q::protect(p)}));
-	}
-	return out;
+	return nfring_test::quic::client_flight(sni, version);
 }
 
 bytes udp(const bytes &payload)

@@ -1,7 +1,8 @@
 # L7 rules on messages that span segments, through the real kernel path:
 # browser-sized post-quantum ClientHellos (1.8 KB) split at chosen offsets,
 # server_name in the second segment, hellos spread over many TLS records,
-# HTTP requests whose Host header comes in a later segment.  The worker
+# HTTP requests whose Host header comes in a later segment; a QUIC client's
+# post-quantum hello in Initials over two datagrams.  The worker
 # holds the first pieces until the message is complete, then answers them
 # all; a message that never completes gets the --undecided action.
 source /tests/lib.sh
@@ -9,12 +10,14 @@ trap 'worker_stop KILL; sed "s/^/    worker: /" /tmp/worker.log; tcp_serve_stop;
 modprobe nfring
 topo_up
 # Both directions are queued, so the worker also sees the server's ACKs.
-box_rules "meta l4proto tcp queue num 0"
+box_rules "meta l4proto tcp queue num 0
+	udp dport 9000 queue num 0"
 tcp_serve 80 443
 cat > /tmp/dpi.rules <<'RULES'
 drop tls.sni blocked.example
 drop tls.sni *.blocked.example
 drop http.host blocked.example
+drop quic.sni *.blocked.example
 accept
 RULES
 worker_start --rules /tmp/dpi.rules --queue 0 --undecided drop --hold-ms 400
@@ -58,6 +61,19 @@ expect_eq "HTTP, bare LF line ends" \
 # A hello that never completes: held, then the undecided action (drop).
 expect_eq "an incomplete hello is dropped after --hold-ms" \
 	"$(tcp_try raw 443 $'\x16\x03\x01\x10')" no
+
+# quic_try SNI: how many of the flight's two datagrams reach the server
+# (port 9000, the receiver's: the inspector does not look at ports).
+quic_try() {
+	recv_start 2 2000
+	ip netns exec client nfring-udp send 10.0.2.2 9000 1 --quic "$1" >/dev/null
+	recv_wait
+	echo "$GOT"
+}
+expect_eq "QUIC v1 PQ hello over 2 datagrams, SNI video.blocked.example" \
+	"$(quic_try video.blocked.example)" 0
+expect_eq "QUIC v1 PQ hello over 2 datagrams, SNI fine.example" \
+	"$(quic_try fine.example)" 2
 
 worker_stop TERM
 expect_eq "worker exit status after SIGTERM" "$WORKER_RC" 0
