@@ -149,6 +149,8 @@ private:
 	void touch(std::uint32_t i, clock::time_point now);
 	void unlink(std::uint32_t i);
 	void run_parsers(slot &s, bool at_end);
+	bool usable(const packet_view &pkt, bool checksum_final, slot &s,
+	            observation &ob);
 
 	inspect_options opts_;
 	std::vector<slot> slots_;

@@ -157,6 +157,27 @@ void inspector::run_parsers(slot &s, bool at_end)
 		s.decided_len = static_cast<std::uint32_t>(bytes.size());
 }
 
+// May this packet's payload count?  Not when it was copied in part
+// (--copy below the packet's size: the rest would be a gap forever, so the
+// flow is given up on), nor when its checksum fails (the receiver drops
+// it, so it must not decide anything).
+bool inspector::usable(const packet_view &pkt, bool checksum_final, slot &s,
+                       observation &ob)
+{
+	if (pkt.l4.size() < pkt.l4_len) {
+		s.overflow = ob.overflow = true;
+		c_.truncated++;
+		return false;
+	}
+	if (checksum_final) {
+		if (auto ok = l4_checksum_ok(pkt); ok && !*ok) {
+			c_.bad_checksum++;
+			return false;
+		}
+	}
+	return true;
+}
+
 inspector::observation inspector::observe_tcp(const packet_view &pkt,
                                               const flow_key &key,
                                               bool checksum_final,
@@ -211,19 +232,8 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
 			c_.no_ack_flag++;
 			return ob;
 		}
-		if (pkt.l4.size() < pkt.l4_len) {
-			// Copied in part (--copy below the packet's size): the
-			// rest of its bytes would be a gap forever.
-			s.overflow = ob.overflow = true;
-			c_.truncated++;
+		if (!usable(pkt, checksum_final, s, ob))
 			return ob;
-		}
-		if (checksum_final) {
-			if (auto ok = l4_checksum_ok(pkt); ok && !*ok) {
-				c_.bad_checksum++;
-				return ob;
-			}
-		}
 		if (!s.stream.has_buffer())
 			s.stream.lend({buffers_.get() + i * opts_.stream_bytes,
 			               opts_.stream_bytes});
@@ -312,17 +322,8 @@ inspector::observation inspector::observe_udp(const packet_view &pkt,
 	if (!from_client || s.state.quic != l7::status::need_more ||
 	    s.inconsistent || s.overflow)
 		return ob;
-	if (pkt.l4.size() < pkt.l4_len) {
-		s.overflow = ob.overflow = true;
-		c_.truncated++;
+	if (!usable(pkt, checksum_final, s, ob))
 		return ob;
-	}
-	if (checksum_final) {
-		if (auto ok = l4_checksum_ok(pkt); ok && !*ok) {
-			c_.bad_checksum++;
-			return ob;
-		}
-	}
 	quic::initial_state &qs = *quic_states_[i];
 	switch (quic_->feed(pkt.payload, qs)) {
 	case quic::status::complete:
