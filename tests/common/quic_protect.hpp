@@ -231,7 +231,10 @@ inline bytes protect(const initial &p, const client_keys &k)
 	w.u8(static_cast<unsigned>(p.dcid.size())).raw(p.dcid);
 	w.u8(static_cast<unsigned>(p.scid.size())).raw(p.scid);
 	w.varint(p.token.size()).raw(p.token);
-	w.varint(p.pn_len + frames.size() + tag_len, 2);
+	// Two bytes while they suffice, so that tests can pad a packet to an
+	// exact size.
+	auto length = p.pn_len + frames.size() + tag_len;
+	w.varint(length, length < 16384 ? 2 : 4);
 	auto pn_offset = w.out.size();
 	for (unsigned i = 0; i < p.pn_len; ++i)
 		w.u8(static_cast<unsigned>(p.pn >> 8 * (p.pn_len - 1 - i)));
