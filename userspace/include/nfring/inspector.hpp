@@ -146,6 +146,8 @@ private:
 	};
 
 	std::uint32_t acquire(const flow_key &key, clock::time_point now);
+	std::uint32_t slot_for(const flow_key &key, clock::time_point now,
+	                       bool start, bool &fresh);
 	void touch(std::uint32_t i, clock::time_point now);
 	void unlink(std::uint32_t i);
 	void run_parsers(slot &s, bool at_end);

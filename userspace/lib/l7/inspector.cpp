@@ -157,6 +157,25 @@ void inspector::run_parsers(slot &s, bool at_end)
 		s.decided_len = static_cast<std::uint32_t>(bytes.size());
 }
 
+// The flow's slot; or, when the packet may begin one (`start`), a new
+// slot (fresh set).  no_slot when there is none; then fresh means that
+// every slot was busy (an overflow, counted).
+std::uint32_t inspector::slot_for(const flow_key &key, clock::time_point now,
+                                  bool start, bool &fresh)
+{
+	if (auto it = map_.find(key); it != map_.end()) {
+		touch(it->second, now);
+		return it->second;
+	}
+	if (!start)
+		return no_slot;
+	const std::uint32_t i = acquire(key, now);
+	if (i == no_slot)
+		c_.overflow++;
+	fresh = true;
+	return i;
+}
+
 // May this packet's payload count?  Not when it was copied in part
 // (--copy below the packet's size: the rest would be a gap forever, so the
 // flow is given up on), nor when its checksum fails (the receiver drops
@@ -183,21 +202,13 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
                                               bool checksum_final,
                                               clock::time_point now)
 {
-	std::uint32_t i;
 	bool fresh = false;
-	if (auto it = map_.find(key); it != map_.end()) {
-		i = it->second;
-		touch(i, now);
-	} else {
-		// Nothing to learn from a flow's middle without payload.
-		if (!pkt.tcp_syn && pkt.payload.empty())
-			return {&nothing};
-		i = acquire(key, now);
-		if (i == no_slot) {
-			c_.overflow++;
-			return {&nothing, no_slot, false, true};
-		}
-		fresh = true;
+	// Nothing to learn from a flow's middle without payload.
+	const std::uint32_t i =
+	        slot_for(key, now, pkt.tcp_syn || !pkt.payload.empty(), fresh);
+	if (i == no_slot)
+		return {&nothing, no_slot, false, fresh};
+	if (fresh) {
 		slot &s = slots_[i];
 		// A SYN-ACK seen first is the server's: its ACK number is
 		// where the client's bytes start.
@@ -288,20 +299,12 @@ inspector::observation inspector::observe_udp(const packet_view &pkt,
                                               clock::time_point now)
 {
 	namespace quic = l7::quic;
-	std::uint32_t i;
 	bool fresh = false;
-	if (auto it = map_.find(key); it != map_.end()) {
-		i = it->second;
-		touch(i, now);
-	} else {
-		if (!quic::looks_like_client_initial(pkt.payload))
-			return {&nothing};
-		i = acquire(key, now);
-		if (i == no_slot) {
-			c_.overflow++;
-			return {&nothing, no_slot, false, true};
-		}
-		fresh = true;
+	const std::uint32_t i = slot_for(
+	        key, now, quic::looks_like_client_initial(pkt.payload), fresh);
+	if (i == no_slot)
+		return {&nothing, no_slot, false, fresh};
+	if (fresh) {
 		slot &s = slots_[i];
 		s.quic = true;
 		s.client = pkt.src;
