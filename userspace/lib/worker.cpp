@@ -536,7 +536,8 @@ std::string queue_worker::summary() const
 	    << " flows " << engine_->flows() << " batches " << c_.batches
 	    << " syscalls " << c_.syscalls << " kicks " << c_.kicks
 	    << " wakeups " << c_.wakeups;
-	if (engine_->rules().reads_tcp_l7() || v.held)
+	if (engine_->rules().reads_tcp_l7() || engine_->rules().reads_quic() ||
+	    v.held)
 		out << "\n  l7: held " << v.held << " released " << v.released
 		    << " undecided " << v.undecided << " inconsistent "
 		    << v.inconsistent << " inspected " << in.slots_used
@@ -544,7 +545,8 @@ std::string queue_worker::summary() const
 		    << in.bad_checksum << " out_of_window " << in.out_of_window
 		    << " conflicts " << in.conflicts << " too_long "
 		    << in.too_long << " too_scattered " << in.too_scattered
-		    << " truncated " << in.truncated;
+		    << " truncated " << in.truncated << " quic_flows "
+		    << in.quic_flows << " quic_rejected " << in.quic_rejected;
 	for (std::size_t i = 0; i < engine_->filter_count(); i++)
 		out << "\n  filter " << engine_->filter_name(i) << " hits "
 		    << v.filter_hits[i];
