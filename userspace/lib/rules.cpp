@@ -456,7 +456,7 @@ ruleset ruleset::parse(std::string_view text, const std::string &name)
 			rs.tcp_l7_ = true;
 			break;
 		case l7_field::dns_qname: // DNS over TCP too
-			rs.tcp_l7_ = true;
+			rs.tcp_l7_ = rs.dns_l7_ = true;
 			break;
 		case l7_field::quic_sni:
 		case l7_field::quic_alpn:

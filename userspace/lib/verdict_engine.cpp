@@ -418,7 +418,9 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 	}
 	// One packet is the whole message: DNS over UDP, content matches.
 	const l7_state *st = &no_fields;
-	if (pkt->proto == IPPROTO_UDP) {
+	// Parsed only when a rule asks for DNS names: the hot path of a
+	// ruleset without them stays header matching.
+	if (pkt->proto == IPPROTO_UDP && rules_->reads_dns()) {
 		payload_fields(*pkt, scratch_);
 		st = &scratch_;
 	}

@@ -167,11 +167,12 @@ public:
 	// Does any rule read an L7 field of TCP, or QUIC's?
 	bool reads_tcp_l7() const { return tcp_l7_; }
 	bool reads_quic() const { return quic_l7_; }
+	bool reads_dns() const { return dns_l7_; }
 
 private:
 	std::vector<rule> rules_;
 	std::string source_;
-	bool tcp_l7_ = false, quic_l7_ = false;
+	bool tcp_l7_ = false, quic_l7_ = false, dns_l7_ = false;
 };
 
 } // namespace nfring
