@@ -39,6 +39,15 @@ PACKAGES=(
 	systemd-container
 )
 
+# Every content and regex match in one multi-pattern pass: Hyperscan, which
+# needs SSSE3; on a CPU without it, Vectorscan (same API and libhs.pc; the
+# two packages conflict, so exactly one is installed).
+if grep -qw ssse3 /proc/cpuinfo 2>/dev/null; then
+	PACKAGES+=(libhyperscan-dev)
+else
+	PACKAGES+=(libvectorscan-dev)
+fi
+
 # Debian's own 6.1 source, and what building a kernel from it takes.
 DEBUG_KERNEL_PACKAGES=(linux-source-6.1 flex bison bc libelf-dev libssl-dev rsync)
 if [ "${1:-}" = --debug-kernel ]; then

@@ -298,7 +298,8 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 		const std::string &k = t.text;
 		if (t.quoted)
 			lp.fail("unexpected string \"" + k +
-			        "\" (a string follows 'content')");
+			        "\" (a string follows 'content' or "
+			        "'regex')");
 		if (k == "tcp" || k == "udp" || k == "icmp") {
 			set_once(r.proto.has_value(), "protocol");
 			r.proto = k == "tcp"   ? IPPROTO_TCP
@@ -341,6 +342,19 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 					                std::tolower(ch));
 				        });
 			}
+		} else if (k == "regex") {
+			set_once(r.regex.has_value(), "regex");
+			const token &v = lp.next("regex string");
+			if (!v.quoted || v.text.empty())
+				lp.fail("regex needs a non-empty quoted "
+				        "pattern, e.g. regex "
+				        "\"^GET /[a-z]+\\.php\"");
+			r.regex = v.text;
+			if (!lp.done() && lp.peek().text == "nocase" &&
+			    !lp.peek().quoted) {
+				lp.next("nocase");
+				r.regex_nocase = true;
+			}
 		} else if (k == "http.host" || k == "tls.sni" ||
 		           k == "dns.qname" || k == "quic.sni") {
 			set_once(r.field != l7_field::none, "L7 match");
@@ -379,7 +393,8 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 		} else {
 			lp.fail("unknown match '" + k +
 			        "' (allowed: tcp, udp, icmp, proto, src, dst, "
-			        "sport, dport, content, http.host, tls.sni, "
+			        "sport, dport, content, regex, http.host, "
+			        "tls.sni, "
 			        "tls.alpn, tls.ech, dns.qname, quic.sni, "
 			        "quic.alpn)");
 		}
@@ -393,25 +408,49 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 bool is_default(const rule &r)
 {
 	return !r.proto && !r.src && !r.dst && !r.sport && !r.dport &&
-	       !r.content && r.field == l7_field::none;
-}
-
-bool contains_bytes(std::span<const std::byte> hay, const std::string &needle,
-                    bool nocase)
-{
-	const auto *h = reinterpret_cast<const char *>(hay.data());
-	const std::string_view hv(h, hay.size());
-	if (!nocase)
-		return hv.find(needle) != std::string_view::npos;
-	const auto it = std::search(
-	        hv.begin(), hv.end(), needle.begin(), needle.end(),
-	        [](char a, char b) {
-		        return std::tolower(static_cast<unsigned char>(a)) == b;
-	        });
-	return it != hv.end();
+	       !r.has_pattern() && r.field == l7_field::none;
 }
 
 } // namespace
+
+// Every content and regex into one database; a pattern Hyperscan refuses
+// is reported at its rule's line.
+void ruleset::compile_patterns(ruleset &rs, const std::string &name)
+{
+	std::vector<l7::pattern_spec> specs;
+	std::vector<std::pair<const rule *, const char *>> owner;
+	for (rule &r : rs.rules_) {
+		if (r.content) {
+			r.content_id = static_cast<std::uint32_t>(specs.size());
+			specs.push_back({*r.content, true, r.nocase});
+			owner.emplace_back(&r, "content");
+		}
+		if (r.regex) {
+			r.regex_id = static_cast<std::uint32_t>(specs.size());
+			specs.push_back({*r.regex, false, r.regex_nocase});
+			owner.emplace_back(&r, "regex");
+		}
+		if (r.has_pattern() && (!r.proto || *r.proto == IPPROTO_TCP))
+			rs.tcp_patterns_ = true;
+	}
+	if (specs.empty())
+		return;
+	try {
+		rs.patterns_ = std::make_shared<const l7::pattern_set>(specs);
+	} catch (const l7::pattern_error &e) {
+		if (e.index < 0 ||
+		    static_cast<std::size_t>(e.index) >= owner.size())
+			throw rules_error(name + ": content and regex matches: " +
+			                  e.what());
+		const auto &[r, what] = owner[static_cast<std::size_t>(e.index)];
+		throw rules_error(name + ":" + std::to_string(r->line) + ": " +
+		                  what + " \"" +
+		                  (r->regex && std::string_view(what) == "regex"
+		                           ? *r->regex
+		                           : *r->content) +
+		                  "\": " + e.what());
+	}
+}
 
 ruleset ruleset::parse(std::string_view text, const std::string &name)
 {
@@ -469,6 +508,7 @@ ruleset ruleset::parse(std::string_view text, const std::string &name)
 		if (end == text.size())
 			break;
 	}
+	compile_patterns(rs, name);
 	if (rs.rules_.empty())
 		throw rules_error(
 		        name +
@@ -500,6 +540,32 @@ namespace
 // A pending field decides nothing yet; a packet that cannot wait for it
 // (it did not bring the message's bytes) sees it as not matching.
 enum class tri { no, yes, pending };
+
+bool headers_match(const rule &r, const packet_view &pkt)
+{
+	if (r.proto && pkt.proto != *r.proto)
+		return false;
+	if (r.src && !r.src->contains(pkt.src))
+		return false;
+	if (r.dst && !r.dst->contains(pkt.dst))
+		return false;
+	if (r.sport && (!pkt.has_ports || !r.sport->contains(pkt.sport)))
+		return false;
+	if (r.dport && (!pkt.has_ports || !r.dport->contains(pkt.dport)))
+		return false;
+	return true;
+}
+
+// A scanner for packets judged without one (ruleset::match(pkt), tests):
+// one per thread, remade when the rules' patterns change.
+l7::pattern_scanner &
+own_scanner(const std::shared_ptr<const l7::pattern_set> &set)
+{
+	thread_local std::unique_ptr<l7::pattern_scanner> sc;
+	if (!sc || &sc->set() != set.get())
+		sc = std::make_unique<l7::pattern_scanner>(set);
+	return *sc;
+}
 
 tri field_match(const rule &r, const packet_view &pkt, const l7_state &st)
 {
@@ -566,25 +632,26 @@ tri field_match(const rule &r, const packet_view &pkt, const l7_state &st)
 
 } // namespace
 
-match_result ruleset::match(const packet_view &pkt, const l7_state &st) const
+match_result ruleset::match(const packet_view &pkt, const l7_state &st,
+                            l7::pattern_scanner *scan) const
 {
 	for (std::size_t i = 0; i < rules_.size(); i++) {
 		const rule &r = rules_[i];
-		if (r.proto && pkt.proto != *r.proto)
+		if (!headers_match(r, pkt))
 			continue;
-		if (r.src && !r.src->contains(pkt.src))
-			continue;
-		if (r.dst && !r.dst->contains(pkt.dst))
-			continue;
-		if (r.sport &&
-		    (!pkt.has_ports || !r.sport->contains(pkt.sport)))
-			continue;
-		if (r.dport &&
-		    (!pkt.has_ports || !r.dport->contains(pkt.dport)))
-			continue;
-		if (r.content &&
-		    !contains_bytes(pkt.payload, *r.content, r.nocase))
-			continue;
+		if (r.has_pattern()) {
+			if (!scan) {
+				// Judged alone: this packet's payload is all.
+				scan = &own_scanner(patterns_);
+				scan->begin_packet(pkt.payload, true, nullptr);
+			}
+			if (r.content_id != rule::no_pattern &&
+			    !scan->has(r.content_id))
+				continue;
+			if (r.regex_id != rule::no_pattern &&
+			    !scan->has(r.regex_id))
+				continue;
+		}
 		switch (field_match(r, pkt, st)) {
 		case tri::no:
 			continue;
@@ -613,6 +680,13 @@ void payload_fields(const packet_view &pkt, l7_state &st)
 			st.dns = l7::status::done;
 		}
 	}
+}
+
+bool ruleset::patterns_apply(const packet_view &pkt) const
+{
+	return std::any_of(rules_.begin(), rules_.end(), [&](const rule &r) {
+		return r.has_pattern() && headers_match(r, pkt);
+	});
 }
 
 std::size_t ruleset::match(const packet_view &pkt) const

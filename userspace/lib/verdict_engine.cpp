@@ -67,6 +67,14 @@ void verdict_engine::set_rules(std::shared_ptr<const ruleset> rules,
                                clock::time_point now)
 {
 	rules_ = std::move(rules);
+	// The new scanner is made before the old one goes, so the inspector
+	// sees a different one and closes the old streams.
+	std::unique_ptr<l7::pattern_scanner> old = std::move(scanner_);
+	if (rules_->patterns())
+		scanner_ = std::make_unique<l7::pattern_scanner>(
+		        rules_->patterns());
+	insp_.set_rules(rules_, scanner_.get());
+	old.reset();
 	// Decisions of the old rules do not hold under the new ones.
 	flows_.clear();
 	for (auto &e : extra_)
@@ -75,6 +83,16 @@ void verdict_engine::set_rules(std::shared_ptr<const ruleset> rules,
 	const std::vector<std::uint32_t> slots = holding_;
 	for (std::uint32_t s : slots)
 		rejudge(s, out, now);
+}
+
+l7::pattern_scanner *verdict_engine::scan_for(const packet_view &pkt,
+                                              const l7::pattern_hits *stream,
+                                              bool in_stream)
+{
+	if (!scanner_)
+		return nullptr;
+	scanner_->begin_packet(pkt.payload, !in_stream, stream);
+	return scanner_.get();
 }
 
 void verdict_engine::apply(const rule_action &a, nfring_verdict &v)
@@ -255,6 +273,7 @@ void verdict_engine::finish(std::uint32_t slot, std::uint32_t code,
 
 void verdict_engine::decide_in_slot(std::uint32_t slot, const nfring_rx_desc &d,
                                     const packet_view &pkt, const l7_state &st,
+                                    bool in_stream,
                                     std::vector<nfring_verdict> &out,
                                     clock::time_point now)
 {
@@ -266,7 +285,8 @@ void verdict_engine::decide_in_slot(std::uint32_t slot, const nfring_rx_desc &d,
 		emit_rule(d, &pkt, e.decision, true, out);
 		return;
 	}
-	const match_result m = rules_->match(pkt, st);
+	const match_result m = rules_->match(
+	        pkt, st, scan_for(pkt, insp_.hits(slot), in_stream));
 	if (m.pending) {
 		if (!hold(slot, d, now))
 			finish(slot, code_undecided, &d, &pkt, out, now);
@@ -314,7 +334,9 @@ void verdict_engine::rejudge(std::uint32_t slot,
 		l7_state &st = insp_.state(slot);
 		const bool saved = st.can_wait;
 		st.can_wait = true; // it brought the message's bytes
-		decide_in_slot(slot, d, *pkt, st, out, now);
+		// Held packets are the client's: in the stream if it scans.
+		decide_in_slot(slot, d, *pkt, st, insp_.hits(slot) != nullptr,
+		               out, now);
 		if (insp_.in_use(slot))
 			st.can_wait = saved;
 	}
@@ -362,13 +384,19 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 			return;
 		}
 		// Inspected and let go: rules per packet, no L7 fields.
-		emit_rule(d, &*pkt, rules_->match(*pkt, no_fields).index, false,
-		          out);
+		emit_rule(d, &*pkt,
+		          rules_->match(*pkt, no_fields,
+		                        scan_for(*pkt, nullptr, false))
+		                  .index,
+		          false, out);
 		return;
 	}
 	const bool checksum_final =
 	        !(d.flags & NFRING_RX_CSUM_NOTREADY) && d.cap_len == d.pkt_len;
-	const bool tcp_l7 = pkt->proto == IPPROTO_TCP && rules_->reads_tcp_l7();
+	const bool tcp_fields =
+	        pkt->proto == IPPROTO_TCP && rules_->reads_tcp_l7();
+	const bool tcp_l7 = tcp_fields || (pkt->proto == IPPROTO_TCP &&
+	                                   scanner_ && rules_->tcp_patterns());
 	const bool quic_l7 = pkt->proto == IPPROTO_UDP && rules_->reads_quic();
 	inspector::observation ob;
 	if (tcp_l7)
@@ -379,14 +407,19 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 	if (tcp_l7 ||
 	    (quic_l7 && (ob.slot != inspector::no_slot || ob.overflow))) {
 		if (ob.slot == inspector::no_slot) {
-			if (ob.overflow) {
+			// Patterns alone do not need the slot: without one,
+			// they are matched per packet.
+			if (ob.overflow && (tcp_fields || quic_l7)) {
 				// No room to follow this flow.
 				c_.undecided++;
 				flows_.remember(key, code_undecided, now);
 				emit_code(d, &*pkt, code_undecided, out);
 			} else {
 				emit_rule(d, &*pkt,
-				          rules_->match(*pkt, *ob.state).index,
+				          rules_->match(*pkt, *ob.state,
+				                        scan_for(*pkt, nullptr,
+				                                 false))
+				                  .index,
 				          false, out);
 			}
 			return;
@@ -400,7 +433,8 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 			       &d, &*pkt, out, now);
 			return;
 		}
-		decide_in_slot(ob.slot, d, *pkt, *ob.state, out, now);
+		decide_in_slot(ob.slot, d, *pkt, *ob.state, ob.in_stream, out,
+		               now);
 		if (!insp_.in_use(ob.slot) || !insp_.decided(ob.slot))
 			return;
 		if (extra_[ob.slot].count)
@@ -424,7 +458,8 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 		payload_fields(*pkt, scratch_);
 		st = &scratch_;
 	}
-	const std::size_t idx = rules_->match(*pkt, *st).index;
+	const std::size_t idx =
+	        rules_->match(*pkt, *st, scan_for(*pkt, nullptr, false)).index;
 	emit_rule(d, &*pkt, idx, false, out, st);
 	// Remember a payload decision only from a packet the receiver will
 	// take: one whose checksum holds (or cannot be checked).

@@ -19,6 +19,11 @@
 // retransmission still shows, until the server acknowledges every byte the
 // decision read; only then may the caller cache it for the flow.
 //
+// Patterns: while the rules hold content or regex matches that may apply
+// to a flow's client, its contiguous bytes are scanned in stream mode as
+// they arrive (l7/patterns.hpp), and the slot is kept until its window is
+// full or the client ends, so that a match split across segments is seen.
+//
 // Memory: slots and stream buffers are allocated once (flows x
 // stream_bytes of address space, touched only as used); nothing is
 // allocated per packet once a slot's strings have grown.
@@ -62,6 +67,9 @@ public:
 	static constexpr std::uint32_t no_slot = 0xffffffffu;
 
 	explicit inspector(const inspect_options &opts);
+	~inspector();
+	inspector(const inspector &) = delete;
+	inspector &operator=(const inspector &) = delete;
 
 	// What the rules should see for this packet.
 	struct observation {
@@ -73,7 +81,19 @@ public:
 		bool inconsistent = false;
 		bool overflow = false;
 		bool fresh = false; // the slot was taken for this packet
+		// The packet is the client's, and the slot scans its stream
+		// for patterns: its payload is in `hits` already.
+		bool in_stream = false;
+		// Patterns seen so far in the client's stream; null when the
+		// slot does not scan.
+		const l7::pattern_hits *hits = nullptr;
 	};
+
+	// The rules the slots serve, and the scanner of their patterns (null
+	// when they have none).  A new scanner closes every stream of the
+	// old one; slots in use are scanned again from their first byte.
+	void set_rules(std::shared_ptr<const ruleset> rules,
+	               l7::pattern_scanner *scanner);
 
 	// Feeds a TCP packet of a flow the rules may read L7 fields of.
 	// checksum_final: the sender finished the L4 checksum (no
@@ -88,8 +108,10 @@ public:
 	observation observe_udp(const packet_view &pkt, const flow_key &key,
 	                        bool checksum_final, clock::time_point now);
 
-	// A slot's fields are all decided (none pending).
+	// A slot's fields are all decided (none pending), and its pattern
+	// scanning is over.
 	bool decided(std::uint32_t slot) const;
+	const l7::pattern_hits *hits(std::uint32_t slot) const;
 	// The server acknowledged every byte the decision read: a cached
 	// decision can no longer be contradicted by a retransmission.
 	bool acknowledged(std::uint32_t slot) const;
@@ -136,11 +158,15 @@ private:
 		bool pinned = false;
 		bool inconsistent = false, overflow = false;
 		bool ended = false; // client FIN or RST reached
-		bool acked = false; // server acknowledged decided_len
+		bool settled = false; // nothing pending: decided_len is set
+		bool acked = false;   // server acknowledged decided_len
 		std::uint32_t decided_len = 0;
 		tcp_stream stream;
 		l7_state state;
 		bool quic = false;
+		// Pattern scanning of the client's stream (patterns_ below).
+		bool scans = false;
+		std::uint32_t scanned = 0; // bytes of contiguous() scanned
 		clock::time_point last_seen{};
 		std::uint32_t lru_prev = no_slot, lru_next = no_slot;
 	};
@@ -151,6 +177,11 @@ private:
 	void touch(std::uint32_t i, clock::time_point now);
 	void unlink(std::uint32_t i);
 	void run_parsers(slot &s, bool at_end);
+	bool scanning(const slot &s) const;
+	void scan_new_bytes(std::uint32_t i);
+	// Once nothing is pending, what the decision read and must see
+	// acknowledged.
+	void settle(slot &s);
 	bool usable(const packet_view &pkt, bool checksum_final, slot &s,
 	            observation &ob);
 
@@ -165,6 +196,14 @@ private:
 	// Initial state is made on its first Initial and kept for the slot.
 	std::unique_ptr<l7::quic::initial_decoder> quic_;
 	std::vector<std::unique_ptr<l7::quic::initial_state>> quic_states_;
+	std::shared_ptr<const ruleset> rules_;
+	bool tcp_fields_ = true;
+	l7::pattern_scanner *scanner_ = nullptr;
+	struct pattern_stream {
+		hs_stream *stream = nullptr; // opened on first use, then reset
+		l7::pattern_hits hits;
+	};
+	std::vector<pattern_stream> pstreams_; // per slot
 	inspect_counters c_;
 };
 

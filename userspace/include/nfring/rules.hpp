@@ -11,8 +11,11 @@
 //   tcp | udp | icmp | proto N        the IP protocol
 //   src CIDR | dst CIDR               IPv4 or IPv6, prefix optional
 //   sport P[-Q] | dport P[-Q]         TCP/UDP ports
-//   content "BYTES" [nocase]          bytes anywhere in the L4 payload;
+//   content "BYTES" [nocase]          bytes anywhere in the payload;
 //                                     \xHH, \" and \\ escapes
+//   regex "PATTERN" [nocase]          a Hyperscan regex (PCRE syntax, no
+//                                     backreferences or lookaround;
+//                                     (?s) (?m) (?i) inline)
 //   http.host NAME | tls.sni NAME | dns.qname NAME | quic.sni NAME
 //                                     NAME exact, or *.domain for any name
 //                                     below domain (not domain itself), or
@@ -23,7 +26,12 @@
 //   tls.ech yes|no                    the ClientHello carries (or not)
 //                                     encrypted_client_hello
 // L7 fields are read from the client's first message, reassembled across
-// segments (TCP) or Initial packets (QUIC); see inspector.hpp.
+// segments (TCP) or Initial packets (QUIC); see inspector.hpp.  Every
+// content and regex of the rules is compiled into one Hyperscan database
+// (l7/patterns.hpp): a TCP client's reassembled first bytes are scanned in
+// stream mode, so a match split across segments is found; other packets
+// (the server's, UDP, a TCP flow past its first stream_bytes) are scanned
+// one payload at a time.
 // `#` starts a comment.  The last rule must have no match (the default),
 // and no rule may follow it.
 #pragma once
@@ -38,6 +46,7 @@
 #include <vector>
 
 #include "nfring/l7.hpp"
+#include "nfring/l7/patterns.hpp"
 #include "nfring/name_set.hpp"
 #include "nfring/packet.hpp"
 
@@ -130,6 +139,11 @@ struct rule {
 	std::optional<port_range> sport, dport;
 	std::optional<std::string> content;
 	bool nocase = false;
+	std::optional<std::string> regex;
+	bool regex_nocase = false;
+	// Their ids in the ruleset's pattern_set.
+	static constexpr std::uint32_t no_pattern = 0xffffffffu;
+	std::uint32_t content_id = no_pattern, regex_id = no_pattern;
 	l7_field field = l7_field::none;
 	name_pattern pattern; // names; for tls.alpn/quic.alpn the protocol id
 	bool ech = false;     // tls.ech yes|no
@@ -139,7 +153,11 @@ struct rule {
 	// Decided by what the packet carries: worth remembering per flow.
 	bool inspects_payload() const
 	{
-		return content.has_value() || field != l7_field::none;
+		return has_pattern() || field != l7_field::none;
+	}
+	bool has_pattern() const
+	{
+		return content.has_value() || regex.has_value();
 	}
 };
 
@@ -160,19 +178,35 @@ public:
 	const std::string &source() const { return source_; }
 
 	// Index of the first rule that matches; always found (the default).
-	// L7 fields come from this packet's payload alone.
+	// L7 fields and patterns come from this packet's payload alone.
 	std::size_t match(const packet_view &pkt) const;
 	// Judged against what the inspector knows of the packet's flow.
-	match_result match(const packet_view &pkt, const l7_state &l7) const;
+	// Patterns: what `scan` was told of the packet (begin_packet); a
+	// null scan means the packet's own payload, scanned here.
+	match_result match(const packet_view &pkt, const l7_state &l7,
+	                   l7::pattern_scanner *scan = nullptr) const;
+	// Every content and regex, compiled; null when there are none.
+	const std::shared_ptr<const l7::pattern_set> &patterns() const
+	{
+		return patterns_;
+	}
+	// May a pattern rule match a packet with these headers?  (Ports and
+	// addresses as the packet carries them.)
+	bool patterns_apply(const packet_view &pkt) const;
 	// Does any rule read an L7 field of TCP, or QUIC's?
 	bool reads_tcp_l7() const { return tcp_l7_; }
 	bool reads_quic() const { return quic_l7_; }
 	bool reads_dns() const { return dns_l7_; }
+	bool tcp_patterns() const { return tcp_patterns_; }
 
 private:
+	static void compile_patterns(ruleset &rs, const std::string &name);
+
 	std::vector<rule> rules_;
 	std::string source_;
 	bool tcp_l7_ = false, quic_l7_ = false, dns_l7_ = false;
+	bool tcp_patterns_ = false;
+	std::shared_ptr<const l7::pattern_set> patterns_;
 };
 
 } // namespace nfring

@@ -91,6 +91,11 @@ public:
 	std::size_t flows() const { return flows_.size(); }
 	std::size_t inspected() const { return insp_.size(); }
 	const verdict_counters &counters() const { return c_; }
+	// Pattern scans (packets and stream pieces) and the bytes they read.
+	std::uint64_t pattern_scans() const
+	{
+		return scanner_ ? scanner_->scans() : 0;
+	}
 	const inspect_counters &inspect_stats() const
 	{
 		return insp_.counters();
@@ -141,7 +146,7 @@ private:
 	             clock::time_point now);
 	void decide_in_slot(std::uint32_t slot, const nfring_rx_desc &d,
 	                    const packet_view &pkt, const l7_state &st,
-	                    std::vector<nfring_verdict> &out,
+	                    bool in_stream, std::vector<nfring_verdict> &out,
 	                    clock::time_point now);
 	void drop_holding(std::uint32_t slot);
 
@@ -158,6 +163,14 @@ private:
 	std::vector<std::uint32_t> holding_; // slots with held packets
 	std::size_t held_count_ = 0;
 	l7_state scratch_; // per-packet fields (DNS over UDP)
+	// Every content and regex in one pass (null without any).
+	std::unique_ptr<l7::pattern_scanner> scanner_;
+	// Prepares the scanner for a packet and returns it (null without
+	// patterns): its own payload is scanned if a rule asks, unless it is
+	// part of a scanned stream, whose hits count too.
+	l7::pattern_scanner *scan_for(const packet_view &pkt,
+	                              const l7::pattern_hits *stream,
+	                              bool in_stream);
 	flow_log_queue *log_ = nullptr;
 	verdict_counters c_;
 };

@@ -32,6 +32,38 @@ inspector::inspector(const inspect_options &opts)
 	for (std::size_t i = slots_.size(); i-- > 0;)
 		free_.push_back(static_cast<std::uint32_t>(i));
 	map_.reserve(slots_.size());
+	pstreams_.resize(slots_.size());
+}
+
+inspector::~inspector() { set_rules(nullptr, nullptr); }
+
+void inspector::set_rules(std::shared_ptr<const ruleset> rules,
+                          l7::pattern_scanner *scanner)
+{
+	rules_ = std::move(rules);
+	tcp_fields_ = !rules_ || rules_->reads_tcp_l7();
+	if (scanner != scanner_) {
+		for (pattern_stream &p : pstreams_) {
+			if (p.stream)
+				scanner_->close_stream(p.stream);
+			p.stream = nullptr;
+		}
+		scanner_ = scanner;
+		for (pattern_stream &p : pstreams_)
+			p.hits.resize(scanner_ ? scanner_->set().size() : 0);
+	}
+	const bool tcp_patterns = scanner_ && rules_ && rules_->tcp_patterns();
+	for (std::uint32_t i = 0; i < slots_.size(); i++) {
+		slot &s = slots_[i];
+		if (!s.used || s.quic)
+			continue;
+		// The client's view is gone: scan if any pattern may apply.
+		s.scans = tcp_patterns;
+		s.scanned = 0;
+		pstreams_[i].hits.clear();
+		if (s.stream.has_buffer())
+			scan_new_bytes(i);
+	}
 }
 
 void inspector::unlink(std::uint32_t i)
@@ -81,7 +113,8 @@ std::uint32_t inspector::acquire(const flow_key &key, clock::time_point now)
 	s.key = key;
 	s.used = true;
 	s.pinned = s.inconsistent = s.overflow = s.ended = s.acked = false;
-	s.decided_len = 0;
+	s.settled = s.scans = false;
+	s.decided_len = s.scanned = 0;
 	s.quic = false;
 	s.state.reset();
 	map_.emplace(key, i);
@@ -104,6 +137,12 @@ void inspector::release(std::uint32_t i)
 	s.state.reset();
 	if (s.quic && quic_states_[i])
 		quic_states_[i]->reset();
+	if (s.scans) {
+		if (pstreams_[i].stream)
+			scanner_->reset_stream(pstreams_[i].stream);
+		pstreams_[i].hits.clear();
+	}
+	s.scans = false;
 	s.quic = false;
 	free_.push_back(i);
 }
@@ -126,7 +165,52 @@ const flow_key &inspector::key(std::uint32_t i) const
 
 bool inspector::decided(std::uint32_t i) const
 {
-	return !pending(slots_[i].state);
+	return !pending(slots_[i].state) && !scanning(slots_[i]);
+}
+
+const l7::pattern_hits *inspector::hits(std::uint32_t i) const
+{
+	return slots_[i].scans ? &pstreams_[i].hits : nullptr;
+}
+
+// Is the slot still scanning its client's stream?  Until the window is
+// full or the client ended, unless every pattern has been seen.
+bool inspector::scanning(const slot &s) const
+{
+	if (!s.scans || s.ended || s.stream.window_full())
+		return false;
+	const auto i = static_cast<std::size_t>(&s - slots_.data());
+	return pstreams_[i].hits.count() < scanner_->set().size();
+}
+
+// Scans what became contiguous since the last scan.
+void inspector::scan_new_bytes(std::uint32_t i)
+{
+	slot &s = slots_[i];
+	const auto bytes = s.stream.contiguous();
+	if (!s.scans || bytes.size() <= s.scanned)
+		return;
+	pattern_stream &p = pstreams_[i];
+	if (!p.stream)
+		p.stream = scanner_->open_stream();
+	if (!p.stream) {
+		// Out of memory: this flow is matched per packet.
+		s.scans = false;
+		return;
+	}
+	scanner_->scan_stream(p.stream, bytes.subspan(s.scanned), p.hits);
+	s.scanned = static_cast<std::uint32_t>(bytes.size());
+}
+
+void inspector::settle(slot &s)
+{
+	if (s.settled || pending(s.state) || scanning(s))
+		return;
+	s.settled = true;
+	s.decided_len = static_cast<std::uint32_t>(s.stream.contiguous().size());
+	// Nothing read, nothing a retransmission could contradict.
+	if (!s.decided_len)
+		s.acked = true;
 }
 
 bool inspector::acknowledged(std::uint32_t i) const
@@ -153,8 +237,6 @@ void inspector::run_parsers(slot &s, bool at_end)
 			if (*p == status::need_more)
 				*p = status::no;
 	}
-	if (!pending(st) && !s.decided_len)
-		s.decided_len = static_cast<std::uint32_t>(bytes.size());
 }
 
 // The flow's slot; or, when the packet may begin one (`start`), a new
@@ -219,17 +301,27 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
 		               : pkt.tcp_syn ? pkt.seq + 1
 		                             : pkt.seq,
 		               opts_.stream_segments);
-		s.state.tls = s.state.http = l7::status::need_more;
-		if (pkt.sport == 53 || pkt.dport == 53)
-			s.state.dns = l7::status::need_more;
+		if (tcp_fields_) {
+			s.state.tls = s.state.http = l7::status::need_more;
+			if (pkt.sport == 53 || pkt.dport == 53)
+				s.state.dns = l7::status::need_more;
+		}
+		if (scanner_ && rules_->tcp_patterns()) {
+			// Scan only if a pattern rule may see the client's
+			// packets (a server seen first: assume one may).
+			s.scans = server_first || rules_->patterns_apply(pkt);
+			s.scanned = 0;
+		}
 	}
 	slot &s = slots_[i];
 	s.state.can_wait = false;
 	observation ob{&s.state, i, s.inconsistent, s.overflow, fresh};
 	const bool from_client =
 	        pkt.src == s.client && pkt.sport == s.client_port;
+	ob.hits = hits(i);
+	ob.in_stream = from_client && s.scans;
 	if (!from_client) {
-		if (pkt.tcp_ack && s.decided_len && !s.acked) {
+		if (pkt.tcp_ack && s.settled && !s.acked) {
 			const std::uint32_t off = s.stream.offset_of(pkt.ack);
 			s.acked = off >= s.decided_len && off < 0x80000000u;
 		}
@@ -267,6 +359,7 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
 		case tcp_stream::fed::stored:
 			if (pending(s.state))
 				run_parsers(s, false);
+			scan_new_bytes(i);
 			break;
 		}
 		if (pending(s.state)) {
@@ -285,11 +378,14 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
 	        static_cast<std::uint32_t>(pkt.payload.size()));
 	const bool fin_here =
 	        pkt.tcp_fin && fin_at <= s.stream.contiguous().size();
-	if ((fin_here || pkt.tcp_rst) && pending(s.state)) {
+	if (fin_here || pkt.tcp_rst) {
 		s.ended = true;
-		run_parsers(s, true);
-		s.state.can_wait = false;
+		if (pending(s.state)) {
+			run_parsers(s, true);
+			s.state.can_wait = false;
+		}
 	}
+	settle(s);
 	return ob;
 }
 
