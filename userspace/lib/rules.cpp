@@ -44,8 +44,10 @@ namespace
 {
 
 struct token {
-	std::string text;
+	std::string text; // escapes resolved
 	bool quoted = false;
+	std::string raw;        // quoted: as written between the quotes
+	std::string bad_escape; // quoted: why text could not be resolved
 };
 
 class line_parser
@@ -111,6 +113,7 @@ void line_parser::split(std::string_view s)
 				const char d = s[i++];
 				if (d == '"')
 					break;
+				t.raw += d;
 				if (d != '\\') {
 					t.text += d;
 					continue;
@@ -118,6 +121,7 @@ void line_parser::split(std::string_view s)
 				if (i >= s.size())
 					fail("backslash at end of line");
 				const char e = s[i++];
+				t.raw += e;
 				if (e == '"' || e == '\\') {
 					t.text += e;
 				} else if (e == 'x' && i + 1 < s.size() &&
@@ -126,11 +130,15 @@ void line_parser::split(std::string_view s)
 					t.text += static_cast<char>(
 					        hex_digit(s[i]) * 16 +
 					        hex_digit(s[i + 1]));
+					t.raw.append(s.substr(i, 2));
 					i += 2;
-				} else {
-					fail(std::string("unknown escape '\\") +
-					     e +
-					     "' (allowed: \\xHH, \\\", \\\\)");
+				} else if (t.bad_escape.empty()) {
+					// A regex passes its escapes on as
+					// written; anything else refuses it.
+					t.bad_escape =
+					        std::string("unknown escape '\\") +
+					        e +
+					        "' (allowed: \\xHH, \\\", \\\\)";
 				}
 			}
 			toks_.push_back(std::move(t));
@@ -139,9 +147,9 @@ void line_parser::split(std::string_view s)
 			while (i < s.size() && s[i] != ' ' && s[i] != '\t' &&
 			       s[i] != '\r' && s[i] != '#' && s[i] != '"')
 				i++;
-			toks_.push_back(
-			        {std::string(s.substr(start, i - start)),
-			         false});
+			token t;
+			t.text = std::string(s.substr(start, i - start));
+			toks_.push_back(std::move(t));
 		}
 	}
 }
@@ -329,6 +337,8 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 				lp.fail("content needs a non-empty quoted "
 				        "string, "
 				        "e.g. content \"EVIL\"");
+			if (!v.bad_escape.empty())
+				lp.fail("content: " + v.bad_escape);
 			r.content = v.text;
 			if (!lp.done() && lp.peek().text == "nocase" &&
 			    !lp.peek().quoted) {
@@ -345,11 +355,12 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 		} else if (k == "regex") {
 			set_once(r.regex.has_value(), "regex");
 			const token &v = lp.next("regex string");
-			if (!v.quoted || v.text.empty())
+			if (!v.quoted || v.raw.empty())
 				lp.fail("regex needs a non-empty quoted "
 				        "pattern, e.g. regex "
 				        "\"^GET /[a-z]+\\.php\"");
-			r.regex = v.text;
+			// Hyperscan reads the escapes (\\d, \\., \\xHH).
+			r.regex = v.raw;
 			if (!lp.done() && lp.peek().text == "nocase" &&
 			    !lp.peek().quoted) {
 				lp.next("nocase");
