@@ -2,10 +2,16 @@
 // packet by packet by the verdict engine, once with rules that read no L7
 // field (accept-all: parse, flow lookup, rules) and once with rules that
 // read TLS, HTTP, DNS and QUIC fields (reassembly, the parsers, QUIC
-// Initial decryption, holding).  The capture is Chromium 156's
+// Initial decryption, holding), and once with 100 content and regex
+// matches (Hyperscan, stream mode over the reassembled bytes).  Beside
+// them, the one-pass claim on its own: the capture's payloads scanned for
+// N literals by one Hyperscan pass, and by one search per literal (what
+// content matching did before).  The capture is Chromium 156's
 // (tests/captures/local/chromium.pcap: post-quantum TLS hellos over two
 // segments and a QUIC v1 connection); NFRING_DPI_CAPTURE names another.
+#include <algorithm>
 #include <benchmark/benchmark.h>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -30,7 +36,7 @@ std::vector<std::vector<std::byte>> load_capture()
 	return pkts;
 }
 
-void run(benchmark::State &state, const char *rules)
+void run(benchmark::State &state, const std::string &rules)
 {
 	static const auto pkts = load_capture();
 	const auto rs = std::make_shared<const nfring::ruleset>(
@@ -93,7 +99,94 @@ void BM_dpi_l7_rules(benchmark::State &s)
 	       "accept\n");
 }
 
+// Signatures that real traffic does not carry (the usual case: most
+// packets match none), plus a few well-known ones.
+std::vector<std::string> literals(std::size_t n)
+{
+	static const char *known[] = {"User-Agent: sqlmap", "/etc/passwd",
+	                              "cmd.exe", "<script>alert(",
+	                              "UNION SELECT"};
+	std::vector<std::string> v;
+	for (std::size_t i = 0; i < n; i++) {
+		if (i < std::size(known)) {
+			v.emplace_back(known[i]);
+			continue;
+		}
+		char buf[32];
+		std::snprintf(buf, sizeof(buf), "sig%05zu-%c%c", i,
+		              'a' + static_cast<int>(i % 26),
+		              'a' + static_cast<int>(i / 26 % 26));
+		v.emplace_back(buf);
+	}
+	return v;
+}
+
+void BM_dpi_patterns(benchmark::State &s)
+{
+	std::string rules;
+	for (const auto &l : literals(90))
+		rules += "drop content \"" + l + "\" nocase\n";
+	for (int i = 0; i < 10; i++)
+		rules += "drop tcp regex \"^GET /admin" + std::to_string(i) +
+		         "[a-z]+\\.php\"\n";
+	rules += "accept\n";
+	run(s, rules);
+}
+
+std::vector<std::span<const std::byte>> payloads()
+{
+	static const auto pkts = load_capture();
+	std::vector<std::span<const std::byte>> v;
+	for (const auto &p : pkts)
+		if (auto pv = nfring::parse_packet(p); pv && !pv->payload.empty())
+			v.push_back(pv->payload);
+	return v;
+}
+
+void BM_patterns_one_pass(benchmark::State &s)
+{
+	const auto pl = payloads();
+	std::vector<nfring::l7::pattern_spec> specs;
+	for (const auto &l : literals(static_cast<std::size_t>(s.range(0))))
+		specs.push_back({l, true, false});
+	nfring::l7::pattern_scanner sc(
+	        std::make_shared<const nfring::l7::pattern_set>(specs));
+	nfring::l7::pattern_hits hits;
+	hits.resize(specs.size());
+	std::size_t found = 0;
+	for (auto _ : s) {
+		for (const auto &p : pl) {
+			sc.scan_block(p, hits);
+			found += hits.count();
+		}
+	}
+	benchmark::DoNotOptimize(found);
+	s.SetItemsProcessed(static_cast<std::int64_t>(s.iterations() * pl.size()));
+}
+
+void BM_patterns_each_rule(benchmark::State &s)
+{
+	const auto pl = payloads();
+	const auto lits = literals(static_cast<std::size_t>(s.range(0)));
+	std::size_t found = 0;
+	for (auto _ : s) {
+		for (const auto &p : pl) {
+			const std::string_view hay(
+			        reinterpret_cast<const char *>(p.data()), p.size());
+			for (const auto &l : lits)
+				found += hay.find(l) != std::string_view::npos;
+		}
+	}
+	benchmark::DoNotOptimize(found);
+	s.SetItemsProcessed(static_cast<std::int64_t>(s.iterations() * pl.size()));
+}
+
 BENCHMARK(BM_dpi_accept_all)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_dpi_l7_rules)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_dpi_patterns)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_patterns_one_pass)->Arg(10)->Arg(100)->Arg(1000)
+        ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_patterns_each_rule)->Arg(10)->Arg(100)->Arg(1000)
+        ->Unit(benchmark::kMicrosecond);
 
 } // namespace

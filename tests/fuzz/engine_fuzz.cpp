@@ -1,7 +1,8 @@
 // libFuzzer harness for reassembly and holding: the input is a script of
 // TCP segments of one connection (offsets, lengths, flags, bytes, either
 // direction, checksums right or wrong) judged by a verdict engine whose
-// rules read TLS, HTTP and DNS fields.  Traps when a packet is answered
+// rules read TLS, HTTP and DNS fields and hold content and regex matches
+// (stream scanning).  Traps when a packet is answered
 // twice or never (after release_all), or when the engine holds more than
 // its bounds allow.
 #include <cstddef>
@@ -30,6 +31,8 @@ std::shared_ptr<const nfring::ruleset> rules()
 	                               "mark 3 tls.alpn h2\n"
 	                               "drop http.host blocked.example\n"
 	                               "drop dns.qname ads.example\n"
+	                               "drop tcp content \"EVIL\"\n"
+	                               "mark 5 regex \"GET /a[0-9]+x\"\n"
 	                               "accept\n",
 	                               "fuzz.rules"));
 	return r;

@@ -648,9 +648,12 @@ match_result ruleset::match(const packet_view &pkt, const l7_state &st,
 {
 	for (std::size_t i = 0; i < rules_.size(); i++) {
 		const rule &r = rules_[i];
-		if (!headers_match(r, pkt))
-			continue;
 		if (r.has_pattern()) {
+			// The patterns first: after the packet's one scan they
+			// are bit tests, cheaper than the addresses and ports,
+			// and a signature list rarely matches.
+			if (r.proto && pkt.proto != *r.proto)
+				continue;
 			if (!scan) {
 				// Judged alone: this packet's payload is all.
 				scan = &own_scanner(patterns_);
@@ -663,6 +666,8 @@ match_result ruleset::match(const packet_view &pkt, const l7_state &st,
 			    !scan->has(r.regex_id))
 				continue;
 		}
+		if (!headers_match(r, pkt))
+			continue;
 		switch (field_match(r, pkt, st)) {
 		case tri::no:
 			continue;
