@@ -30,7 +30,13 @@ std::string endpoint(const nfring::packet_view &p, const nfring::ip_addr &a,
 		return std::string(buf) + ":" + std::to_string(port);
 	}
 	inet_ntop(AF_INET6, a.data(), buf, sizeof(buf));
-	return "[" + std::string(buf) + "]:" + std::to_string(port);
+	// Appended, not "[" + string: GCC 12 at -O3 warns falsely
+	// (-Wrestrict) on the operator+ that prepends.
+	std::string s = "[";
+	s += buf;
+	s += "]:";
+	s += std::to_string(port);
+	return s;
 }
 
 class scanner
