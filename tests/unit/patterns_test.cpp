@@ -168,6 +168,31 @@ TEST(PatternRules, ContentAndRegexBothMustHold)
 	EXPECT_EQ(judge("v=123"), 1u);
 }
 
+// A packet without any pattern skips the pattern rules at once (to the next
+// rule without one); with one, every rule is walked in order as before.
+TEST(PatternRules, FirstMatchOrderWithAndWithoutHits)
+{
+	const auto rs = ruleset::parse("drop content \"AAA\"\n"
+	                               "drop udp content \"BBB\"\n"
+	                               "mark 1 udp dport 53\n"
+	                               "drop content \"CCC\"\n"
+	                               "mark 2 udp regex \"D{3}\"\n"
+	                               "accept\n",
+	                               "p.rules");
+	auto judge = [&](std::uint16_t dport, const std::string &payload) {
+		const auto p = test::ipv4(IPPROTO_UDP, "10.0.0.1", 5000,
+		                          "10.0.0.2", dport, payload);
+		return rs.match(*parse_packet(p));
+	};
+	EXPECT_EQ(judge(53, "nothing"), 2u);
+	EXPECT_EQ(judge(54, "nothing"), 5u);
+	EXPECT_EQ(judge(53, "xBBBx"), 1u);
+	EXPECT_EQ(judge(53, "xCCCx"), 2u) << "mark 1 comes first";
+	EXPECT_EQ(judge(54, "xCCCx DDD"), 3u);
+	EXPECT_EQ(judge(54, "xDDDx"), 4u);
+	EXPECT_EQ(judge(54, "AAA DDD"), 0u);
+}
+
 constexpr const char *evil_rules = "drop tcp dport 80 content \"EVIL\"\n"
                                    "accept\n";
 

@@ -444,6 +444,12 @@ void ruleset::compile_patterns(ruleset &rs, const std::string &name)
 		if (r.has_pattern() && (!r.proto || *r.proto == IPPROTO_TCP))
 			rs.tcp_patterns_ = true;
 	}
+	rs.next_plain_.assign(rs.rules_.size(), 0);
+	for (std::size_t i = rs.rules_.size(), next = i; i-- > 0;) {
+		if (!rs.rules_[i].has_pattern())
+			next = i;
+		rs.next_plain_[i] = static_cast<std::uint32_t>(next);
+	}
 	if (specs.empty())
 		return;
 	try {
@@ -658,6 +664,12 @@ match_result ruleset::match(const packet_view &pkt, const l7_state &st,
 				// Judged alone: this packet's payload is all.
 				scan = &own_scanner(patterns_);
 				scan->begin_packet(pkt.payload, true, nullptr);
+			}
+			if (!scan->any()) {
+				// No pattern rule can match: on to the next
+				// rule without one (the default at worst).
+				i = next_plain_[i] - 1;
+				continue;
 			}
 			if (r.content_id != rule::no_pattern &&
 			    !scan->has(r.content_id))

@@ -207,6 +207,9 @@ private:
 	bool tcp_l7_ = false, quic_l7_ = false, dns_l7_ = false;
 	bool tcp_patterns_ = false;
 	std::shared_ptr<const l7::pattern_set> patterns_;
+	// For each rule, the first rule at or after it without a content or
+	// regex: where a packet that matched no pattern goes on.
+	std::vector<std::uint32_t> next_plain_;
 };
 
 } // namespace nfring

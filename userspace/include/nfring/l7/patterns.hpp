@@ -59,6 +59,13 @@ public:
 		       (words_[id / 64] >> (id % 64)) & 1;
 	}
 	std::size_t count() const;
+	bool any() const
+	{
+		for (std::uint64_t w : words_)
+			if (w)
+				return true;
+		return false;
+	}
 
 private:
 	std::vector<std::uint64_t> words_;
@@ -112,12 +119,15 @@ public:
 	{
 		if (stream_ && stream_->test(id))
 			return true;
-		if (!scan_payload_)
-			return false;
-		if (!scanned_)
-			scan_block(payload_, packet_hits_);
-		scanned_ = true;
-		return packet_hits_.test(id);
+		return scan_payload_ && packet_hits().test(id);
+	}
+	// Did any pattern occur?  Usually not: then the rules skip every
+	// pattern rule at once.
+	bool any()
+	{
+		if (stream_ && stream_->any())
+			return true;
+		return scan_payload_ && packet_hits().any();
 	}
 
 	// One pass of the block database over bytes.
@@ -135,6 +145,14 @@ public:
 	std::uint64_t bytes_scanned() const { return bytes_; }
 
 private:
+	const pattern_hits &packet_hits()
+	{
+		if (!scanned_)
+			scan_block(payload_, packet_hits_);
+		scanned_ = true;
+		return packet_hits_;
+	}
+
 	std::shared_ptr<const pattern_set> set_;
 	hs_scratch *scratch_ = nullptr;
 	pattern_hits packet_hits_;
