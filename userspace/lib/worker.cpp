@@ -547,6 +547,10 @@ std::string queue_worker::summary() const
 		    << in.too_long << " too_scattered " << in.too_scattered
 		    << " truncated " << in.truncated << " quic_flows "
 		    << in.quic_flows << " quic_rejected " << in.quic_rejected;
+	if (const auto &ps = engine_->rules().patterns())
+		out << "\n  patterns: " << ps->size() << " in one database, "
+		    << engine_->pattern_scans() << " scans of "
+		    << engine_->pattern_bytes() << " bytes since the rules were loaded";
 	for (std::size_t i = 0; i < engine_->filter_count(); i++)
 		out << "\n  filter " << engine_->filter_name(i) << " hits "
 		    << v.filter_hits[i];

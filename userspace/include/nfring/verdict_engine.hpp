@@ -96,6 +96,10 @@ public:
 	{
 		return scanner_ ? scanner_->scans() : 0;
 	}
+	std::uint64_t pattern_bytes() const
+	{
+		return scanner_ ? scanner_->bytes_scanned() : 0;
+	}
 	const inspect_counters &inspect_stats() const
 	{
 		return insp_.counters();
