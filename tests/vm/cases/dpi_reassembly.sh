@@ -2,7 +2,8 @@
 # browser-sized post-quantum ClientHellos (1.8 KB) split at chosen offsets,
 # server_name in the second segment, hellos spread over many TLS records,
 # HTTP requests whose Host header comes in a later segment; a QUIC client's
-# post-quantum hello in Initials over two datagrams.  The worker
+# post-quantum hello in Initials over two datagrams; content and regex
+# matches split across segments (Hyperscan in stream mode).  The worker
 # holds the first pieces until the message is complete, then answers them
 # all; a message that never completes gets the --undecided action.
 source /tests/lib.sh
@@ -18,6 +19,8 @@ drop tls.sni blocked.example
 drop tls.sni *.blocked.example
 drop http.host blocked.example
 drop quic.sni *.blocked.example
+drop tcp dport 80 content "X-Evil-Token"
+drop tcp dport 80 regex "^GET /admin[0-9]+\.php"
 accept
 RULES
 worker_start --rules /tmp/dpi.rules --queue 0 --undecided drop --hold-ms 400
@@ -57,6 +60,18 @@ expect_eq "HTTP, absolute-form target wins over Host" \
 	"$(tcp_try raw 80 $'GET http://blocked.example/ HTTP/1.1\r\nHost: www.example.com\r\n\r\n')" no
 expect_eq "HTTP, bare LF line ends" \
 	"$(tcp_try raw 80 $'GET / HTTP/1.1\nHost: blocked.example\n\n')" no
+
+# Patterns never hold: the segment that completes the match is dropped,
+# so the server never gets the whole request.
+evil=$'GET /x HTTP/1.1\r\nX-Evil-Token: 1\r\nHost: www.example.com\r\n\r\n'
+for split in 18 22 28; do
+	expect_eq "HTTP, content split at $split" \
+		"$(tcp_try raw 80 "$evil" --split "$split")" no
+done
+expect_eq "HTTP, regex split across 3 segments" \
+	"$(tcp_try raw 80 $'GET /admin42.php HTTP/1.1\r\nHost: www.example.com\r\n\r\n' --split 3,9)" no
+expect_eq "HTTP, the regex anchors at the stream's start only" \
+	"$(tcp_try raw 80 $'GET /x HTTP/1.1\r\nReferer: GET /admin42.php\r\nHost: www.example.com\r\n\r\n' --split 20)" yes
 
 # A hello that never completes: held, then the undecided action (drop).
 expect_eq "an incomplete hello is dropped after --hold-ms" \
