@@ -84,8 +84,8 @@ TEST(RulesParse, ErrorsNameFileLineAndWhatIsAllowed)
 	EXPECT_EQ(error_of("drop content \"EV\naccept\n"),
 	          "t.rules:1: unterminated string (missing \")");
 	EXPECT_EQ(error_of("drop tls.sni *.*.x\naccept\n"),
-	          "t.rules:1: bad name '.*.x' (allowed: a DNS name, or "
-	          "*.domain for names below it)");
+	          "t.rules:1: bad name '.*.x' (allowed: a DNS name, "
+	          "*.domain for names below it, or * for any name)");
 	EXPECT_EQ(error_of("drop udp udp\naccept\n"),
 	          "t.rules:1: protocol given twice");
 	EXPECT_TRUE(
@@ -174,6 +174,19 @@ TEST(RulesMatch, HttpHostExactAndWildcard)
 	        << "a wildcard matches names below the domain only";
 	EXPECT_EQ(which(rs, req("video.example.net:8080")), 1u);
 	EXPECT_EQ(which(rs, req("xvideo.example.net")), 2u);
+}
+
+TEST(RulesMatch, StarIsAnyNameThatIsThere)
+{
+	const auto rs = parse("mark 1 http.host *\naccept\n");
+	auto req = [](const std::string &head) {
+		return test::ipv4(IPPROTO_TCP, "1.1.1.1", 40000, "2.2.2.2", 80,
+		                  head + "\r\n\r\n");
+	};
+	EXPECT_EQ(which(rs, req("GET / HTTP/1.1\r\nHost: x.example")), 0u);
+	EXPECT_EQ(which(rs, req("GET / HTTP/1.1\r\nHost: a")), 0u);
+	EXPECT_EQ(which(rs, req("GET / HTTP/1.1\r\nAccept: */*")), 1u)
+	        << "no Host: no name";
 }
 
 TEST(RulesMatch, DnsQnameOnlyOnUdp)

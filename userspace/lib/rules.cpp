@@ -248,6 +248,12 @@ name_pattern parse_name(line_parser &lp, std::string s, parse_context &ctx)
 		return static_cast<char>(std::tolower(ch));
 	});
 	name_pattern p;
+	if (s == "*") {
+		// Any name at all (the field is present): for `log` rules
+		// that record every name.  Stored as the empty suffix.
+		p.wildcard = true;
+		return p;
+	}
 	if (s.starts_with("*.")) {
 		p.wildcard = true;
 		s.erase(0, 1);
@@ -267,8 +273,8 @@ name_pattern parse_name(line_parser &lp, std::string s, parse_context &ctx)
 	        body.find('*') == std::string_view::npos;
 	if (!ok)
 		lp.fail("bad name '" + s +
-		        "' (allowed: a DNS name, or *.domain for names below "
-		        "it)");
+		        "' (allowed: a DNS name, *.domain for names below "
+		        "it, or * for any name)");
 	p.name = std::move(s);
 	return p;
 }

@@ -18,7 +18,8 @@
 //                                     (?s) (?m) (?i) inline)
 //   http.host NAME | tls.sni NAME | dns.qname NAME | quic.sni NAME
 //                                     NAME exact, or *.domain for any name
-//                                     below domain (not domain itself), or
+//                                     below domain (not domain itself), *
+//                                     for any name the message carries, or
 //                                     @FILE: a list of such names, one per
 //                                     line (docs/name-lists.md); a relative
 //                                     FILE is found beside the rules file
