@@ -12,7 +12,7 @@ KBUILD_ARGS := KVER=$(KVER) CONFIG_DEBUG_INFO_BTF_MODULES=
 
 .PHONY: all help deps module test-modules userspace vm-image vm-suites check demo \
 	debug-kernel check-debug stress soak \
-	bench trace-rtt vm-shell load unload deb clean captures-score
+	bench trace-rtt vm-shell load unload deb clean captures-score captures-replay
 
 all: module userspace
 
@@ -28,6 +28,8 @@ help:
 	@echo "make debug-kernel   build that kernel only"
 	@echo "make captures-score  DPI recall on real captures (docs/captures.md;"
 	@echo "                downloads nDPI's test captures from Debian's archive once)"
+	@echo "make captures-replay  the same captures replayed by tcpreplay through the"
+	@echo "                worker in the VM: recall, and CPU per packet of the DPI"
 	@echo "make bench      microbenchmarks, then nfring vs NFQUEUE in the VM"
 	@echo "                (nfringctl status shows live counters; see README)"
 	@echo "make trace-rtt  ftrace breakdown of one idle round trip, no queue vs nfring"
@@ -46,6 +48,9 @@ deps:
 
 captures-score: userspace
 	scripts/captures-score.sh $(BUILD)
+
+captures-replay: vm-image
+	scripts/captures-replay.sh $(BUILD)
 
 check-kver:
 	@test -n "$(KVER)" || { scripts/kver.sh; exit 1; }

@@ -28,6 +28,8 @@ PACKAGES=(
 	iputils-ping
 	# the benchmark's TCP workload (copied into the VM image) and its plots
 	iperf3 gnuplot-nox
+	# real captures replayed into the VM's filtering namespace
+	tcpreplay
 	# the development VM definition is checked with `vagrant validate`
 	vagrant
 	# the newer suites' build chroots (scripts/suite-kernel.sh) and the

@@ -12,6 +12,7 @@
 
 #include "engine_harness.hpp"
 #include "nfring/verdict_engine.hpp"
+#include "messages.hpp"
 #include "packet_builder.hpp"
 #include "quic_flight.hpp"
 #include "tls_builder.hpp"
@@ -523,6 +524,28 @@ TEST(VerdictEngineQuic, DnsOnTheSameRulesIsStillJudgedPerDatagram)
 	                          reinterpret_cast<const char *>(w.out.data()),
 	                          w.out.size())))),
 	          NFRING_DROP);
+}
+
+} // namespace
+
+namespace
+{
+
+// Each DNS datagram is judged: a first, allowed query on some ports does
+// not let a later one on the same ports through.
+TEST(VerdictEngine, DnsQueriesOnTheSamePortsAreEachJudged)
+{
+	harness h("accept dns.qname good.example\n"
+	          "drop dns.qname ads.example\naccept\n");
+	auto query = [&](const std::string &name) {
+		return h.verdict(h.send(test::ipv4(IPPROTO_UDP, "10.0.0.1", 5353,
+		                                   "10.0.0.2", 53,
+		                                   nfring_test::dns_query(name))));
+	};
+	EXPECT_EQ(query("good.example"), NFRING_ACCEPT);
+	EXPECT_EQ(query("ads.example"), NFRING_DROP);
+	EXPECT_EQ(query("good.example"), NFRING_ACCEPT);
+	EXPECT_EQ(h.eng().flows(), 0u) << "no datagram decision is cached";
 }
 
 } // namespace

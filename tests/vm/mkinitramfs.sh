@@ -31,8 +31,9 @@ KMODS_IF_PRESENT=(nft_objref)
 
 # Host programs the test scripts use.  Real ip/modprobe/nft are needed:
 # busybox's applets lack nft support and kmod features.  iperf3 is the
-# benchmark's TCP workload; ping is iputils' (busybox's lacks -R).
-PROGS=(bash nft ip kmod ss stty setsid setpriv iperf3 ping)
+# benchmark's TCP workload; ping is iputils' (busybox's lacks -R); tcpreplay
+# puts real captures on the wire (tests/vm/cases/dpi_replay.sh).
+PROGS=(bash nft ip kmod ss stty setsid setpriv iperf3 ping tcpreplay)
 
 root=$(mktemp -d)
 chmod 0755 "$root"  # mktemp made it 0700: other users must reach /usr

@@ -450,7 +450,7 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 		}
 		return;
 	}
-	// One packet is the whole message: DNS over UDP, content matches.
+	// One packet is the whole message: DNS over UDP, datagrams' content.
 	const l7_state *st = &no_fields;
 	// Parsed only when a rule asks for DNS names: the hot path of a
 	// ruleset without them stays header matching.
@@ -461,15 +461,9 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 	const std::size_t idx =
 	        rules_->match(*pkt, *st, scan_for(*pkt, nullptr, false)).index;
 	emit_rule(d, &*pkt, idx, false, out, st);
-	// Remember a payload decision only from a packet the receiver will
-	// take: one whose checksum holds (or cannot be checked).
-	if (rules_->rules()[idx].inspects_payload()) {
-		const auto ok =
-		        checksum_final ? l4_checksum_ok(*pkt) : std::nullopt;
-		if (!ok || *ok)
-			flows_.remember(key, static_cast<std::uint32_t>(idx),
-			                now);
-	}
+	// Not remembered for the flow: each datagram is a message of its own,
+	// so a resolver's first query (or a harmless first datagram) must not
+	// vouch for the next one on the same ports.
 }
 
 void verdict_engine::expire_holds(clock::time_point now,
