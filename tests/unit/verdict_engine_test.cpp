@@ -549,3 +549,35 @@ TEST(VerdictEngine, DnsQueriesOnTheSamePortsAreEachJudged)
 }
 
 } // namespace
+
+namespace
+{
+
+// A new connection from the same port to the same server is judged anew:
+// neither the old connection's cached decision nor a slot that followed
+// the old one (here picked up in its middle, from the server's side)
+// carries over.
+TEST(VerdictEngine, PortReuseIsANewConnection)
+{
+	harness h(block_rules);
+	conn c{h};
+	c.syn();
+	const bytes fine = hello_for("fine.example");
+	EXPECT_EQ(h.verdict(c.data(0, fine)), NFRING_ACCEPT);
+	c.server_ack(fine.size());
+	EXPECT_EQ(h.eng().flows(), 1u) << "the decision is cached";
+	conn again{h, 90000};
+	EXPECT_EQ(h.verdict(again.syn()), NFRING_ACCEPT);
+	const bytes blocked = hello_for("blocked.example");
+	EXPECT_EQ(h.verdict(again.data(0, blocked)), NFRING_DROP);
+
+	harness h2(block_rules);
+	// The tail of an earlier connection, from the server, seen first.
+	h2.send(test::tcp4("10.0.0.2", 443, "10.0.0.1", 40000, 5555, 7777,
+	                   "tail of an old reply", 0x18));
+	conn fresh{h2, 123};
+	fresh.syn();
+	EXPECT_EQ(h2.verdict(fresh.data(0, blocked)), NFRING_DROP);
+}
+
+} // namespace

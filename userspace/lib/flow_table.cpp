@@ -91,6 +91,15 @@ std::size_t flow_table::expire(clock::time_point now)
 	return n;
 }
 
+void flow_table::forget(const flow_key &k)
+{
+	const auto it = map_.find(k);
+	if (it == map_.end())
+		return;
+	lru_.erase(it->second);
+	map_.erase(it);
+}
+
 void flow_table::clear()
 {
 	map_.clear();

@@ -377,6 +377,13 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 		return;
 	}
 	const flow_key key = flow_key::of(*pkt);
+	// A client's SYN opens a new connection, even on the ports of one
+	// that was decided: it must not inherit that decision (a client could
+	// reconnect from the same port with another name).  A decision is
+	// cached only after the server acknowledged data, so this is never a
+	// retransmission of the decided connection's SYN.
+	if (pkt->proto == IPPROTO_TCP && pkt->tcp_syn && !pkt->tcp_ack)
+		flows_.forget(key);
 	if (const auto hit = flows_.lookup(key, now)) {
 		if (*hit != code_no_l7) {
 			c_.flow_hits++;

@@ -44,6 +44,7 @@ public:
 	              clock::time_point now);
 	// Drops entries idle for longer than the timeout; returns how many.
 	std::size_t expire(clock::time_point now);
+	void forget(const flow_key &k);
 	void clear();
 
 	std::size_t size() const { return map_.size(); }

@@ -285,6 +285,20 @@ inspector::observation inspector::observe_tcp(const packet_view &pkt,
                                               clock::time_point now)
 {
 	bool fresh = false;
+	if (pkt.tcp_syn && !pkt.tcp_ack) {
+		// A SYN on a slot that followed another connection on these
+		// ports (one picked up in its middle, from the other side, or
+		// one whose bytes were seen already): a new connection, and
+		// a new slot, unless the caller holds packets of the old one.
+		if (const auto it = map_.find(key); it != map_.end()) {
+			const slot &old = slots_[it->second];
+			const bool same_client = pkt.src == old.client &&
+			                         pkt.sport == old.client_port;
+			if (!old.pinned && !old.quic &&
+			    (!same_client || !old.stream.contiguous().empty()))
+				release(it->second);
+		}
+	}
 	// Nothing to learn from a flow's middle without payload.
 	const std::uint32_t i =
 	        slot_for(key, now, pkt.tcp_syn || !pkt.payload.empty(), fresh);
