@@ -160,6 +160,9 @@ private:
 	std::uint16_t queue_num_;
 	std::shared_ptr<const ruleset> rules_;
 	flow_table flows_;
+	// Every content and regex in one pass (null without any).  Declared
+	// before insp_, so it outlives the inspector's streams it closes.
+	std::unique_ptr<l7::pattern_scanner> scanner_;
 	inspector insp_;
 	std::vector<slot_extra> extra_;      // per inspector slot
 	std::vector<held_packet> held_pool_; // hold_total entries
@@ -167,8 +170,6 @@ private:
 	std::vector<std::uint32_t> holding_; // slots with held packets
 	std::size_t held_count_ = 0;
 	l7_state scratch_; // per-packet fields (DNS over UDP)
-	// Every content and regex in one pass (null without any).
-	std::unique_ptr<l7::pattern_scanner> scanner_;
 	// Prepares the scanner for a packet and returns it (null without
 	// patterns): its own payload is scanned if a rule asks, unless it is
 	// part of a scanned stream, whose hits count too.
