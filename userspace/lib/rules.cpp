@@ -303,6 +303,13 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 		lp.next("log");
 	}
 
+	// An optional bare word after a match, such as nocase.
+	auto take_word = [&](const char *word) {
+		if (lp.done() || lp.peek().text != word || lp.peek().quoted)
+			return false;
+		lp.next(word);
+		return true;
+	};
 	auto set_once = [&](bool already, const std::string &what) {
 		if (already)
 			lp.fail(what + " given twice");
@@ -346,18 +353,7 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 			if (!v.bad_escape.empty())
 				lp.fail("content: " + v.bad_escape);
 			r.content = v.text;
-			if (!lp.done() && lp.peek().text == "nocase" &&
-			    !lp.peek().quoted) {
-				lp.next("nocase");
-				r.nocase = true;
-				std::transform(
-				        r.content->begin(), r.content->end(),
-				        r.content->begin(),
-				        [](unsigned char ch) {
-					        return static_cast<char>(
-					                std::tolower(ch));
-				        });
-			}
+			r.nocase = take_word("nocase");
 		} else if (k == "regex") {
 			set_once(r.regex.has_value(), "regex");
 			const token &v = lp.next("regex string");
@@ -367,11 +363,7 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 				        "\"^GET /[a-z]+\\.php\"");
 			// Hyperscan reads the escapes (\\d, \\., \\xHH).
 			r.regex = v.raw;
-			if (!lp.done() && lp.peek().text == "nocase" &&
-			    !lp.peek().quoted) {
-				lp.next("nocase");
-				r.regex_nocase = true;
-			}
+			r.regex_nocase = take_word("nocase");
 		} else if (k == "http.host" || k == "tls.sni" ||
 		           k == "dns.qname" || k == "quic.sni") {
 			set_once(r.field != l7_field::none, "L7 match");
