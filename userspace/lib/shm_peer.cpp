@@ -190,6 +190,14 @@ std::vector<nfring_verdict> shm_peer::collect()
 	return out;
 }
 
+std::span<const std::byte> shm_peer::frame(std::uint32_t index) const
+{
+	if (index >= layout_.ring_entries || !layout_.frame_size)
+		return {};
+	return {frames_ + static_cast<std::size_t>(index) * layout_.frame_size,
+	        layout_.frame_size};
+}
+
 std::uint32_t shm_peer::in_flight()
 {
 	std::lock_guard g(lock_);

@@ -56,6 +56,9 @@ public:
 	};
 	wake_hints hints() const;
 
+	// A frame's bytes as the worker left them (a mangled payload).
+	std::span<const std::byte> frame(std::uint32_t index) const;
+
 	std::uint64_t invalid() const { return invalid_; }
 	std::uint64_t wakeups() const { return wakeups_; }
 	std::uint32_t in_flight();
