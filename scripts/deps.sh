@@ -30,6 +30,9 @@ PACKAGES=(
 	iperf3 gnuplot-nox
 	# real captures replayed into the VM's filtering namespace
 	tcpreplay
+	# unmodified NFQUEUE programs run over libnetfilter_queue over nfring
+	# in the VM (tests/vm/cases/nfq_programs.sh)
+	dhcpoptinj thc-ipv6
 	# the development VM definition is checked with `vagrant validate`
 	vagrant
 	# the newer suites' build chroots (scripts/suite-kernel.sh) and the

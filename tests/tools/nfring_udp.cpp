@@ -7,7 +7,9 @@
 // extension header (8 bytes of PadN) to every datagram.  --quic sends a
 // QUIC v1 client's first flight, a post-quantum ClientHello in two
 // datagrams, COUNT times (the same two datagrams each time).
-//   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD]
+//   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD | --hex]
+// recv listens on IPv4 and IPv6; --hex prints each datagram as a line
+// "datagram HEX" (for payloads that are not ours, such as DHCP).
 //
 // Each datagram is PAYLOAD followed by "#<sequence number>".  recv prints
 // "received N mismatched M reordered R" (R: datagrams that arrived after a
@@ -39,7 +41,7 @@ int usage()
 	std::fprintf(stderr, "usage: nfring-udp send ADDR PORT COUNT [PAYLOAD] "
 	                     "[--interval-us N] [--dstopts]\n"
 	                     "       nfring-udp recv PORT COUNT TIMEOUT_MS "
-	                     "[EXPECTED_PAYLOAD]\n");
+	                     "[EXPECTED_PAYLOAD | --hex]\n");
 	return 2;
 }
 
@@ -157,13 +159,18 @@ int do_recv(int argc, char **argv)
 	const long port = number(argv[2], "port");
 	const long count = number(argv[3], "count");
 	const long timeout_ms = number(argv[4], "timeout");
-	const char *expected = argc > 5 ? argv[5] : nullptr;
+	const bool hex = argc > 5 && !std::strcmp(argv[5], "--hex");
+	const char *expected = argc > 5 && !hex ? argv[5] : nullptr;
 
-	const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	sockaddr_in addr{};
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons(static_cast<uint16_t>(port));
+	// IPv6 and IPv4 both (a dual-stack socket).
+	const int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	const int off = 0;
+	sockaddr_in6 addr{};
+	addr.sin6_family = AF_INET6;
+	addr.sin6_addr = in6addr_any;
+	addr.sin6_port = htons(static_cast<uint16_t>(port));
 	if (fd < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
 	    bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0) {
 		std::perror("nfring-udp recv: bind");
 		return 1;
@@ -190,6 +197,13 @@ int do_recv(int argc, char **argv)
 		if (n < 0)
 			continue;
 		received++;
+		if (hex) {
+			std::printf("datagram ");
+			for (ssize_t i = 0; i < n; i++)
+				std::printf("%02x", static_cast<unsigned char>(buf[i]));
+			std::printf("\n");
+			continue;
+		}
 		const std::string_view msg(buf, static_cast<size_t>(n));
 		const auto hash = msg.rfind('#');
 		const std::string_view body = hash == std::string_view::npos

@@ -33,7 +33,11 @@ KMODS_IF_PRESENT=(nft_objref)
 # busybox's applets lack nft support and kmod features.  iperf3 is the
 # benchmark's TCP workload; ping is iputils' (busybox's lacks -R); tcpreplay
 # puts real captures on the wire (tests/vm/cases/dpi_replay.sh).
-PROGS=(bash nft ip kmod ss stty setsid setpriv iperf3 ping tcpreplay)
+# dhcpoptinj and thc-ipv6's fragrouter6 are unmodified NFQUEUE programs from
+# Debian's archive that run over libnetfilter_queue over nfring
+# (tests/vm/cases/nfq_programs.sh).
+PROGS=(bash nft ip kmod ss stty setsid setpriv iperf3 ping tcpreplay
+	dhcpoptinj atk6-fragrouter6)
 
 root=$(mktemp -d)
 chmod 0755 "$root"  # mktemp made it 0700: other users must reach /usr
@@ -68,6 +72,16 @@ if [ -d "$bindir" ]; then
 		[ -f "$f" ] && [ -x "$f" ] || continue
 		copy_with_libs "$f" "/usr/local/bin/$(basename "$f")"
 	done
+fi
+
+# libnetfilter_queue over nfring, built beside BIN_DIR (BIN_DIR/../lib/nfq),
+# into the directory the package installs it to.
+nfqdir=$bindir/../lib/nfq
+if [ -e "$nfqdir/libnetfilter_queue.so.1" ]; then
+	mkdir -p "$root/usr/lib/x86_64-linux-gnu/nfring"
+	cp -a "$nfqdir"/libnetfilter_queue.so.1* "$root/usr/lib/x86_64-linux-gnu/nfring/"
+	copy_with_libs "$(readlink -f "$nfqdir/libnetfilter_queue.so.1")" \
+		"/usr/lib/x86_64-linux-gnu/nfring/$(basename "$(readlink -f "$nfqdir/libnetfilter_queue.so.1")")"
 fi
 
 # Kernel modules: the closure of KMODS as modprobe resolves it on the host.
