@@ -98,10 +98,13 @@
 #define NFRING_FEAT_MARK_MANGLE		(1ULL << 2)
 /* nfring_user_page.wake_batch and .wake_usecs are honoured. */
 #define NFRING_FEAT_WAKE_COALESCE	(1ULL << 3)
+/* NFRING_BIND_NORMALIZE and nfring_stats.normalize_failed. */
+#define NFRING_FEAT_NORMALIZE		(1ULL << 4)
 #define NFRING_FEAT_ALL			(NFRING_FEAT_QUEUE_HANDLER | \
 					 NFRING_FEAT_RINGS | \
 					 NFRING_FEAT_MARK_MANGLE | \
-					 NFRING_FEAT_WAKE_COALESCE)
+					 NFRING_FEAT_WAKE_COALESCE | \
+					 NFRING_FEAT_NORMALIZE)
 
 /*
  * NFRING_IOC_INFO: what this module speaks.  Userspace sets .size to
@@ -132,7 +135,17 @@ struct nfring_info {
  */
 /* Accept, instead of drop, packets that find the ring full. */
 #define NFRING_BIND_FAIL_OPEN	(1U << 0)
-#define NFRING_BIND_ALL		(NFRING_BIND_FAIL_OPEN)
+/*
+ * Packets as nfnetlink_queue delivers them to a queue without
+ * NFQA_CFG_F_GSO: a packet whose L4 checksum is left to the device
+ * (CHECKSUM_PARTIAL, NFRING_RX_CSUM_NOTREADY) has it finished before the
+ * copy, so the frame holds the packet as it will be on the wire.  One that
+ * cannot be finished is dropped and counted in normalize_failed.  GSO
+ * packets are not segmented yet: they still arrive whole (NFRING_RX_GSO),
+ * with their checksum left as it is.
+ */
+#define NFRING_BIND_NORMALIZE	(1U << 1)
+#define NFRING_BIND_ALL		(NFRING_BIND_FAIL_OPEN | NFRING_BIND_NORMALIZE)
 
 /*
  * NFRING_IOC_BIND: bind this file to a queue number and create its rings.
@@ -283,6 +296,8 @@ struct nfring_stats {
 	__u64 flushed;		/* packets dropped by device down / hook removal */
 	__u64 mangle_failed;	/* mangles refused or failed; packet dropped */
 	__u64 unsupported;	/* packets not queueable (family), dropped */
+	/* NFRING_BIND_NORMALIZE: checksums that could not be finished */
+	__u64 normalize_failed;
 };
 
 #define NFRING_IOC_MAGIC	0xB7
@@ -294,6 +309,13 @@ struct nfring_stats {
  */
 #define NFRING_IOC_KICK		_IO(NFRING_IOC_MAGIC, 0x02)
 #define NFRING_IOC_STATS	_IOWR(NFRING_IOC_MAGIC, 0x03, struct nfring_stats)
+/*
+ * The command number encodes the struct's size, so STATS got a new number
+ * when normalize_failed was appended.  The module also answers the number
+ * of the first, 128-byte struct, filling what its .size asks for.
+ */
+#define NFRING_IOC_STATS_V1	_IOC(_IOC_READ | _IOC_WRITE, NFRING_IOC_MAGIC, \
+				     0x03, 128)
 
 /* Layout is part of the ABI: pinned here and again in the userspace tests. */
 #ifdef __cplusplus
@@ -307,7 +329,7 @@ NFRING_ABI_ASSERT(sizeof(struct nfring_kernel_page) == 128, "kernel page");
 NFRING_ABI_ASSERT(sizeof(struct nfring_user_page) == 128, "user page");
 NFRING_ABI_ASSERT(sizeof(struct nfring_rx_desc) == 48, "nfring_rx_desc");
 NFRING_ABI_ASSERT(sizeof(struct nfring_verdict) == 24, "nfring_verdict");
-NFRING_ABI_ASSERT(sizeof(struct nfring_stats) == 128, "nfring_stats");
+NFRING_ABI_ASSERT(sizeof(struct nfring_stats) == 136, "nfring_stats");
 #undef NFRING_ABI_ASSERT
 
 #endif /* _UAPI_NFRING_H */

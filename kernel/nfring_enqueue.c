@@ -187,6 +187,18 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 	}
 	if (nfring_ct_shared_unconfirmed(skb))
 		return -EINVAL;
+	/*
+	 * As nfnetlink_queue without NFQA_CFG_F_GSO: finish a checksum left
+	 * to the device before userspace sees the packet.  Not for a GSO
+	 * packet, whose checksum each segment gets later (skb_checksum_help
+	 * warns on one).  q->flags is fixed at bind.
+	 */
+	if ((q->flags & NFRING_BIND_NORMALIZE) &&
+	    skb->ip_summed == CHECKSUM_PARTIAL && !skb_is_gso(skb) &&
+	    skb_checksum_help(skb)) {
+		atomic64_inc(&q->normalize_failed);
+		return -ENOMEM;
+	}
 
 	spin_lock_bh(&q->lock);
 	if (unlikely(q->dead)) {

@@ -161,6 +161,8 @@ struct nfring_queue {
 	atomic64_t		timer_wakeups;
 	/* Packets outfn refused (family), counted without q->lock. */
 	atomic64_t		unsupported;
+	/* NFRING_BIND_NORMALIZE: checksums outfn could not finish. */
+	atomic64_t		normalize_failed;
 	struct nfring_counters	c;
 };
 

@@ -88,14 +88,15 @@ static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 		return;
 	nfring_queue_stats(q, &st);
 	seq_printf(m,
-		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s\n",
+		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s %9llu\n",
 		   q->queue_num, pid_nr_ns(q->pid, ns), q->entries, q->copy_range,
 		   q->flags & NFRING_BIND_FAIL_OPEN ? "open" : "closed",
 		   st.in_flight, st.enqueued, st.accepted, st.dropped,
 		   st.repeated, st.marked, st.mangled, st.ring_full,
 		   st.fail_open, st.invalid, st.flushed, st.mangle_failed,
 		   st.unsupported, st.wakeups, st.kicks,
-		   q->default_verdict == NFRING_ACCEPT ? "accept" : "drop");
+		   q->default_verdict == NFRING_ACCEPT ? "accept" : "drop",
+		   st.normalize_failed);
 }
 
 /*
@@ -114,7 +115,7 @@ static int nfring_proc_show(struct seq_file *m, void *v)
 	seq_puts(m, "queue_handler registered\n");
 	seq_printf(m, "no_worker %lld\n",
 		   (long long)atomic64_read(&nn->no_worker));
-	seq_puts(m, "queue     pid   ring   copy  fail in_flight  enqueued  accepted   dropped  repeated    marked   mangled ring_full fail_open   invalid   flushed mangle_failed unsupported wakeups kicks default_verdict\n");
+	seq_puts(m, "queue     pid   ring   copy  fail in_flight  enqueued  accepted   dropped  repeated    marked   mangled ring_full fail_open   invalid   flushed mangle_failed unsupported wakeups kicks default_verdict normalize_failed\n");
 	rcu_read_lock();
 	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
 		hlist_for_each_entry_rcu(q, &nn->queues[b], node)
@@ -337,6 +338,7 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 		nfring_queue_kick(q);
 		return 0;
 	case NFRING_IOC_STATS:
+	case NFRING_IOC_STATS_V1:
 		return nfring_ioctl_stats(file, uarg);
 	default:
 		return -ENOTTY;

@@ -171,6 +171,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 			     CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	atomic64_set(&q->timer_wakeups, 0);
 	atomic64_set(&q->unsupported, 0);
+	atomic64_set(&q->normalize_failed, 0);
 	mutex_init(&q->drain_lock);
 	atomic64_set(&q->c.kicks, 0);
 
@@ -365,6 +366,7 @@ void nfring_queue_stats(struct nfring_queue *q, struct nfring_stats *st)
 	st->wakeups = q->c.wakeups + atomic64_read(&q->timer_wakeups);
 	st->flushed = q->c.flushed;
 	st->unsupported = atomic64_read(&q->unsupported);
+	st->normalize_failed = atomic64_read(&q->normalize_failed);
 	st->in_flight = q->c.in_flight;
 	spin_unlock_bh(&q->lock);
 	/* Written by the reinject work only; a racy snapshot is fine. */

@@ -204,6 +204,19 @@ int main()
 			            small.st.size, small.st.queue_num);
 			failures++;
 		}
+		// A program built before normalize_failed was appended
+		// uses the 128-byte struct's command number.
+		small = {};
+		small.st.size = 128;
+		std::memset(small.guard, 0xa5, sizeof(small.guard));
+		expect_errno("stats by the 128-byte struct's number",
+		             ioctl(fd, NFRING_IOC_STATS_V1, &small.st), 0);
+		if (small.st.size != 128 || small.st.queue_num != 41 ||
+		    small.st.normalize_failed != 0) {
+			std::printf("FAIL: 128-byte stats: size %u queue %u\n",
+			            small.st.size, small.st.queue_num);
+			failures++;
+		}
 		nfring_info info{};
 		info.size = 8;
 		info.features = ~0ULL;

@@ -44,7 +44,8 @@ TEST(AbiLayout, DescriptorsArePinned)
 	EXPECT_EQ(sizeof(nfring_verdict), 24u);
 	EXPECT_EQ(offsetof(nfring_verdict, verdict), 8u);
 	EXPECT_EQ(offsetof(nfring_verdict, new_len), 20u);
-	EXPECT_EQ(sizeof(nfring_stats), 128u);
+	EXPECT_EQ(sizeof(nfring_stats), 136u);
+	EXPECT_EQ(offsetof(nfring_stats, normalize_failed), 128u);
 }
 
 TEST(AbiLayout, IoctlsEncodeTheirStructs)
@@ -53,6 +54,8 @@ TEST(AbiLayout, IoctlsEncodeTheirStructs)
 	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_INFO), sizeof(nfring_info));
 	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_BIND), sizeof(nfring_bind));
 	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_STATS), sizeof(nfring_stats));
+	EXPECT_EQ(_IOC_NR(NFRING_IOC_STATS_V1), _IOC_NR(NFRING_IOC_STATS));
+	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_STATS_V1), 128u);
 	EXPECT_EQ(_IOC_DIR(NFRING_IOC_KICK), _IOC_NONE);
 }
 

@@ -107,6 +107,8 @@ TEST_F(NfqCompat, DeliversPacketsWithIdsFromOneAndTheirPayload)
 	EXPECT_EQ(bound[7].ring_entries, 1024u);
 	EXPECT_EQ(bound[7].copy_range, 0xffffu - 4);
 	EXPECT_EQ(bound[7].default_verdict, NFRING_DROP);
+	// Without NFQA_CFG_F_GSO, packets as nfnetlink_queue delivers them.
+	EXPECT_TRUE(bound[7].normalize);
 
 	for (unsigned char c = 1; c <= 3; c++)
 		ASSERT_NE(peers[7]->enqueue(packet(100 * c, c), 2, c * 10u), 0u);
@@ -293,14 +295,18 @@ TEST_F(NfqCompat, SettingsAfterBindAreKeptWhenTheRingCanHonourThem)
 	EXPECT_EQ(errno, EOPNOTSUPP);
 }
 
-TEST_F(NfqCompat, FailOpenSetBeforeTheFdReachesTheBinding)
+TEST_F(NfqCompat, FailOpenAndGsoSetBeforeTheFdReachTheBinding)
 {
 	nfq_q_handle *qh = nfq_create_queue(h, 4, record_cb, nullptr);
 	ASSERT_EQ(nfq_set_queue_flags(qh, NFQA_CFG_F_FAIL_OPEN,
 	                              NFQA_CFG_F_FAIL_OPEN),
 	          0);
+	ASSERT_EQ(nfq_set_queue_flags(qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO), 0);
 	ASSERT_GE(nfq_fd(h), 0);
 	EXPECT_TRUE(bound[4].fail_open);
+	EXPECT_FALSE(bound[4].normalize);
+	EXPECT_EQ(nfq_set_queue_flags(qh, NFQA_CFG_F_GSO, 0), -1);
+	EXPECT_EQ(errno, EBUSY);
 }
 
 TEST_F(NfqCompat, AQueueCreatedTwiceIsBusy)

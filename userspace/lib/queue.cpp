@@ -92,7 +92,8 @@ queue::queue(const bind_options &opts, const std::string &device_path)
 	poll_fd_ = kick_fd_ = dev_->fd();
 
 	layout_.size = sizeof(layout_);
-	layout_.flags = opts.fail_open ? NFRING_BIND_FAIL_OPEN : 0;
+	layout_.flags = (opts.fail_open ? NFRING_BIND_FAIL_OPEN : 0) |
+	                (opts.normalize ? NFRING_BIND_NORMALIZE : 0);
 	layout_.queue_num = opts.queue_num;
 	layout_.ring_entries = opts.ring_entries;
 	layout_.copy_range = opts.copy_range;

@@ -105,6 +105,9 @@ int bind_if_needed(nfq_handle *h, queue_state &q)
 	       frame * o.ring_entries > NFRING_MAX_FRAMES_BYTES)
 		o.ring_entries /= 2;
 	o.fail_open = q.want.flags & NFQA_CFG_F_FAIL_OPEN;
+	// Without NFQA_CFG_F_GSO, nfnetlink_queue finishes checksums left to
+	// the device before the copy; so does the module when asked.
+	o.normalize = !(q.want.flags & NFQA_CFG_F_GSO);
 	// What the kernel does with NFQUEUE's packets when the socket goes.
 	o.default_verdict = NFRING_DROP;
 	try {
@@ -319,7 +322,7 @@ namespace
 // Settings take effect at bind.  After it, a change the bound ring can
 // honour (a smaller copy range or queue length) is applied to what the
 // program sees; one it cannot (more bytes per packet than the frames
-// hold, or another fail-open setting) is refused with EBUSY, since
+// hold, another FAIL_OPEN or GSO setting) is refused with EBUSY, since
 // binding again would drop the packets in flight.
 int reconfigure(nfq_q_handle *qh,
                 const std::function<void(nfring::nfq::settings &)> &set)
@@ -333,9 +336,11 @@ int reconfigure(nfq_q_handle *qh,
 	if (q.ring) {
 		const std::uint32_t limit =
 		        nfring::nfq::copy_limit_for(next.mode, next.range);
-		const bool open = next.flags & NFQA_CFG_F_FAIL_OPEN;
+		// The flags the binding was made with.
+		constexpr std::uint32_t bound_flags =
+		        NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
 		if (limit > q.frame_size ||
-		    open != bool(q.want.flags & NFQA_CFG_F_FAIL_OPEN)) {
+		    (next.flags & bound_flags) != (q.want.flags & bound_flags)) {
 			std::fprintf(stderr,
 			             "nfring (libnetfilter_queue): queue %u is "
 			             "bound already; set its mode and flags "
@@ -368,8 +373,9 @@ NFQ_EXPORT int nfq_set_queue_maxlen(struct nfq_q_handle *qh, uint32_t len)
 	                   [&](nfring::nfq::settings &s) { s.maxlen = len; });
 }
 
-// Flags nfnetlink_queue knows.  FAIL_OPEN is the module's; GSO is what
-// nfring always does (GSO packets are delivered whole); CONNTRACK,
+// Flags nfnetlink_queue knows.  FAIL_OPEN is the module's; without GSO the
+// module finishes checksums left to the device (NFRING_BIND_NORMALIZE; GSO
+// packets still arrive whole, as with the flag); CONNTRACK,
 // UID_GID and SECCTX are accepted, and their attributes are absent, as
 // for a packet that has none.
 NFQ_EXPORT int nfq_set_queue_flags(struct nfq_q_handle *qh, uint32_t mask,

@@ -21,6 +21,9 @@ struct bind_options {
 	std::uint32_t ring_entries = 1024;
 	std::uint32_t copy_range = 2048;
 	bool fail_open = false;
+	// Checksums left to the device finished before the copy, as
+	// nfnetlink_queue delivers packets (NFRING_BIND_NORMALIZE).
+	bool normalize = false;
 	// Given to packets in flight when the queue goes away.  Drop, as
 	// NFQUEUE does when its listener closes.
 	std::uint32_t default_verdict = NFRING_DROP;
