@@ -130,9 +130,7 @@ int set_verdict(nfq_q_handle *qh, std::uint32_t id, std::uint32_t verdict,
                 bool set_mark, std::uint32_t mark, std::uint32_t data_len,
                 const unsigned char *buf)
 {
-	if (!qh)
-		return fail(EINVAL);
-	if (!verdict_supported(verdict))
+	if (!qh || !verdict_supported(verdict))
 		return fail(EINVAL);
 	std::lock_guard lk(qh->h->lock);
 	queue_state &q = *qh->q;
@@ -179,9 +177,7 @@ int set_verdict_batch(nfq_q_handle *qh, std::uint32_t id,
                       std::uint32_t verdict, bool set_mark,
                       std::uint32_t mark)
 {
-	if (!qh)
-		return fail(EINVAL);
-	if (!verdict_supported(verdict))
+	if (!qh || !verdict_supported(verdict))
 		return fail(EINVAL);
 	std::lock_guard lk(qh->h->lock);
 	queue_state &q = *qh->q;
