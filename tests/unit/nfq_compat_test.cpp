@@ -13,6 +13,8 @@
 #include <map>
 #include <memory>
 #include <poll.h>
+#include <pthread.h>
+#include <csignal>
 #include <random>
 #include <sys/socket.h>
 #include <thread>
@@ -363,6 +365,42 @@ TEST_F(NfqCompat, BlockingRecvSleepsUntilAPacketArrives)
 	ASSERT_GT(n, 0);
 	ASSERT_EQ(nfq_handle_packet(h, buf, static_cast<int>(n)), 0);
 	EXPECT_EQ(got.size(), 1u);
+}
+
+void on_alarm(int) {}
+
+// A signal during a blocking recv: restarted when the handler has
+// SA_RESTART (as a socket's recv would be), EINTR when it has not.
+TEST_F(NfqCompat, SignalsInterruptRecvAsOnASocket)
+{
+	std::vector<seen> got;
+	nfq_create_queue(h, 0, record_cb, &got);
+	const int fd = nfq_fd(h);
+	const pthread_t self = ::pthread_self();
+	for (const bool restart : {true, false}) {
+		struct sigaction sa{}, old{};
+		sa.sa_handler = on_alarm;
+		sa.sa_flags = restart ? SA_RESTART : 0;
+		ASSERT_EQ(::sigaction(SIGUSR1, &sa, &old), 0);
+		std::thread later([&] {
+			std::this_thread::sleep_for(std::chrono::milliseconds(30));
+			::pthread_kill(self, SIGUSR1);
+			std::this_thread::sleep_for(std::chrono::milliseconds(30));
+			peers[0]->enqueue(packet(64, 1));
+		});
+		char buf[4096];
+		const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+		const int err = errno;
+		later.join();
+		::sigaction(SIGUSR1, &old, nullptr);
+		if (restart) {
+			EXPECT_GT(n, 0) << "restarted recv returns the packet";
+		} else {
+			EXPECT_EQ(n, -1);
+			EXPECT_EQ(err, EINTR);
+			ASSERT_EQ(pump(fd), 0); // the packet is still there
+		}
+	}
 }
 
 TEST_F(NfqCompat, NonBlockingFdAndTimeoutGiveEagain)
