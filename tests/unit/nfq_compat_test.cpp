@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <linux/netfilter.h>
 #include <map>
+#include <net/if.h>
 #include <memory>
 #include <poll.h>
 #include <pthread.h>
@@ -96,6 +97,18 @@ int record_cb(nfq_q_handle *, nfgenmsg *g, nfq_data *d, void *data)
 }
 
 using NfqCompat = fixture;
+
+// The id a record written by recv carries.
+void record_id_matches(const char *buf, std::uint32_t id)
+{
+	nfring::nfq::record r;
+	std::memcpy(&r, buf, sizeof(r));
+	EXPECT_EQ(r.id, id);
+	EXPECT_EQ(ntohl(r.hdr.packet_id), id);
+}
+
+extern "C" ssize_t __recv_chk(int, void *, size_t, size_t, int);
+extern "C" ssize_t __read_chk(int, void *, size_t, size_t);
 
 TEST_F(NfqCompat, DeliversPacketsWithIdsFromOneAndTheirPayload)
 {
@@ -493,6 +506,93 @@ TEST_F(NfqCompat, DestroyedQueueDropsWhatItHeld)
 	EXPECT_TRUE(peers[0]->collect().empty());
 	char buf[256];
 	EXPECT_EQ(::recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+}
+
+TEST_F(NfqCompat, PeekAndShortBuffersLeaveThePacketOnItsRing)
+{
+	std::vector<seen> got;
+	nfq_q_handle *qh = nfq_create_queue(h, 0, record_cb, &got);
+	const int fd = nfq_fd(h);
+	peers[0]->enqueue(packet(64, 1));
+	char small[8], peek[4096];
+	EXPECT_EQ(::recv(fd, small, sizeof(small), 0), -1);
+	EXPECT_EQ(errno, ENOBUFS);
+	ASSERT_GT(::recv(fd, peek, sizeof(peek), MSG_PEEK), 0);
+	// Still on the ring (so the device keeps the fd readable).
+	EXPECT_EQ(qh->q->received, 0u);
+	EXPECT_EQ(qh->q->ring->rx().peek(8), 1u);
+	ASSERT_EQ(pump(fd), 0);
+	ASSERT_EQ(got.size(), 1u);
+	EXPECT_EQ(got[0].id, 1u);
+	record_id_matches(peek, 1);
+}
+
+TEST_F(NfqCompat, AQueueCreatedAfterTheFdIsBoundAtOnce)
+{
+	std::vector<seen> a, b;
+	nfq_create_queue(h, 1, record_cb, &a);
+	const int fd = nfq_fd(h);
+	EXPECT_EQ(bound.count(2), 0u);
+	nfq_create_queue(h, 2, record_cb, &b);
+	ASSERT_EQ(bound.count(2), 1u);
+	peers[2]->enqueue(packet(64, 1));
+	ASSERT_EQ(pump(fd), 0);
+	EXPECT_EQ(b.size(), 1u);
+}
+
+TEST_F(NfqCompat, APayloadGivenBackUnchangedIsNoMangle)
+{
+	std::vector<seen> got;
+	nfq_q_handle *qh = nfq_create_queue(h, 0, record_cb, &got);
+	ASSERT_EQ(nfq_set_mode(qh, NFQNL_COPY_PACKET, 0xffff), 0);
+	const int fd = nfq_fd(h);
+	peers[0]->enqueue(packet(100, 7));
+	peers[0]->enqueue(packet(100, 7));
+	ASSERT_EQ(pump(fd), 0);
+	ASSERT_EQ(pump(fd), 0);
+	// A copy, unchanged: no new payload.  The same copy changed: one.
+	auto copy = got[0].payload;
+	ASSERT_GT(nfq_set_verdict(qh, 1, NF_ACCEPT, copy.size(), copy.data()), 0);
+	copy[5] ^= 1;
+	ASSERT_GT(nfq_set_verdict(qh, 2, NF_ACCEPT, copy.size(), copy.data()), 0);
+	const auto v = peers[0]->collect();
+	ASSERT_EQ(v.size(), 2u);
+	EXPECT_EQ(v[0].flags, 0u);
+	EXPECT_EQ(v[1].flags, NFRING_VF_MANGLE);
+}
+
+TEST_F(NfqCompat, DeviceNamesAnswerAsLibnfnetlinkDoes)
+{
+	nfq_create_queue(
+	        h, 0,
+	        [](nfq_q_handle *, nfgenmsg *, nfq_data *d, void *) {
+		        char name[IFNAMSIZ] = "x";
+		        // The stand-in gives no devices: libnfnetlink's "*".
+		        EXPECT_EQ(nfq_get_indev_name(nullptr, d, name), 1);
+		        EXPECT_STREQ(name, "*");
+		        return 0;
+	        },
+	        nullptr);
+	const int fd = nfq_fd(h);
+	peers[0]->enqueue(packet(64, 1));
+	ASSERT_EQ(pump(fd), 0);
+}
+
+TEST_F(NfqCompat, FortifiedRecvAndReadAreServedToo)
+{
+	std::vector<seen> got;
+	nfq_create_queue(h, 0, record_cb, &got);
+	const int fd = nfq_fd(h);
+	peers[0]->enqueue(packet(64, 1));
+	peers[0]->enqueue(packet(64, 2));
+	char buf[4096];
+	ssize_t n = __recv_chk(fd, buf, sizeof(buf), sizeof(buf), 0);
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(nfq_handle_packet(h, buf, static_cast<int>(n)), 0);
+	n = __read_chk(fd, buf, sizeof(buf), sizeof(buf));
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(nfq_handle_packet(h, buf, static_cast<int>(n)), 0);
+	EXPECT_EQ(got.size(), 2u);
 }
 
 TEST(NfqIdIndex, MatchesAMapUnderRandomInsertAndErase)

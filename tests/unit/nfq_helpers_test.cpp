@@ -311,6 +311,40 @@ TEST(NfqHelpersOwn, Ipv6ExtensionHeadersAreWalked)
 	pktb_free(b);
 }
 
+// Headers that claim more than the packet holds: nothing is read or
+// pointed past the buffer.
+TEST(NfqHelpersOwn, LyingHeadersStayInsideTheBuffer)
+{
+	// ihl 15 with tot_len 20: the checksum has nothing to sum.
+	std::vector<std::uint8_t> p(80, 0);
+	auto *ip = reinterpret_cast<iphdr *>(p.data());
+	ip->version = 4;
+	ip->ihl = 15;
+	ip->tot_len = htons(20);
+	ip->protocol = IPPROTO_TCP;
+	pkt_buff *b = pktb_alloc(AF_INET, p.data(), p.size(), 0);
+	iphdr *h = nfq_ip_get_hdr(b);
+	ASSERT_NE(h, nullptr);
+	ASSERT_EQ(nfq_ip_set_transport_header(b, h), 0);
+	tcphdr *t = nfq_tcp_get_hdr(b);
+	ASSERT_NE(t, nullptr);
+	nfq_tcp_compute_checksum_ipv4(t, h);
+	pktb_free(b);
+
+	// A bridge frame whose IPv4 header claims 32 bytes of 20.
+	std::vector<std::uint8_t> f(14 + 20, 0);
+	f[12] = 0x08;
+	f[14] = 0x48;
+	f[16] = 0;
+	f[17] = 20;
+	b = pktb_alloc(AF_BRIDGE, f.data(), f.size(), 0);
+	ASSERT_NE(b, nullptr);
+	auto *h2 = reinterpret_cast<iphdr *>(pktb_network_header(b));
+	EXPECT_EQ(nfq_ip_set_transport_header(b, h2), -1);
+	EXPECT_EQ(nfq_tcp_get_hdr(b), nullptr);
+	pktb_free(b);
+}
+
 TEST_F(NfqHelpers, LaterFragmentsAndShortPacketsAlike)
 {
 	auto frag = ipv4_tcp("x", 100); // offset 100 * 8

@@ -106,17 +106,23 @@ NFQ_EXPORT int nfq_get_payload(struct nfq_data *d, unsigned char **data)
 namespace
 {
 
-// An interface name by index.  libnfnetlink's nlif cache is not needed:
-// the kernel answers directly.
+// An interface name by index, with libnfnetlink's nlif_index2name
+// answers (1 when found, "*" for no device, -1 and ENOENT otherwise).
+// Its nlif cache is not needed: the kernel answers directly.
 int dev_name(std::uint32_t index, char *name)
 {
 	if (!name)
 		return -1;
-	if (index == 0 || !if_indextoname(index, name)) {
+	if (index == 0) {
+		std::strcpy(name, "*");
+		return 1;
+	}
+	if (!if_indextoname(index, name)) {
 		name[0] = '\0';
+		errno = ENOENT;
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 } // namespace

@@ -88,6 +88,8 @@ int bind_if_needed(nfq_handle *h, queue_state &q)
 {
 	if (q.ring)
 		return 0;
+	if (q.bind_error)
+		return q.bind_error; // said once already
 	nfring::bind_options o;
 	o.queue_num = q.num;
 	o.copy_range = q.copy_limit = copy_limit_for(q.want.mode, q.want.range);
@@ -112,22 +114,27 @@ int bind_if_needed(nfq_handle *h, queue_state &q)
 	o.default_verdict = NFRING_DROP;
 	try {
 		q.ring = open_ring(o);
+		const std::uint32_t entries = q.ring->layout().ring_entries;
+		q.packets.assign(entries, in_flight{});
+		q.ids.reset(entries);
 	} catch (const std::system_error &e) {
 		const int err = e.code().value();
 		std::fprintf(stderr, "nfring (libnetfilter_queue): queue %u: %s: %s\n",
 		             q.num, e.what(),
 		             nfring::explain_bind_error(err, o).c_str());
-		return err ? err : EIO;
+		q.ring.reset();
+		return q.bind_error = err ? err : EIO;
+	} catch (const std::bad_alloc &) {
+		q.ring.reset();
+		return q.bind_error = ENOMEM;
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "nfring (libnetfilter_queue): queue %u: %s\n",
 		             q.num, e.what());
-		return EIO;
+		q.ring.reset();
+		return q.bind_error = EIO;
 	}
-	const std::uint32_t entries = q.ring->layout().ring_entries;
 	q.frame_size = q.ring->layout().frame_size;
 	q.copy_limit = std::min(q.copy_limit, q.frame_size);
-	q.packets.assign(entries, in_flight{});
-	q.ids.reset(entries);
 	q.head = q.tail = -1;
 	q.live = 0;
 	// Keep the kernel waking the fd at every packet: the program may
@@ -239,6 +246,7 @@ NFQ_EXPORT int nfq_fd(struct nfq_handle *h)
 		return fail(EINVAL);
 	// The program is done configuring once it asks for the fd.
 	std::lock_guard lk(h->lock);
+	h->fd_given = true;
 	if (int err = bind_all(h))
 		return fail(err);
 	return h->epfd;
@@ -281,18 +289,30 @@ NFQ_EXPORT struct nfq_q_handle *nfq_create_queue(struct nfq_handle *h,
 		fail(EBUSY);
 		return nullptr;
 	}
-	auto q = std::make_unique<queue_state>();
-	q->num = num;
-	q->cb = cb;
-	q->cb_data = data;
-	q->qh = new (std::nothrow) nfq_q_handle{h, q.get()};
-	if (!q->qh) {
+	try {
+		auto q = std::make_unique<queue_state>();
+		q->num = num;
+		q->cb = cb;
+		q->cb_data = data;
+		q->qh = new nfq_q_handle{h, q.get()};
+		auto *qh = q->qh;
+		h->queues.push_back(std::move(q));
+		// A program that already has the fd (and may be waiting on
+		// it) gets the new queue bound now, with NFQUEUE's defaults;
+		// its settings can then only shrink (see reconfigure).
+		if (h->fd_given) {
+			if (int err = nfring::nfq::bind_if_needed(h, *h->queues.back())) {
+				delete qh;
+				h->queues.pop_back();
+				fail(err);
+				return nullptr;
+			}
+		}
+		return qh;
+	} catch (const std::bad_alloc &) {
 		fail(ENOMEM);
 		return nullptr;
 	}
-	auto *qh = q->qh;
-	h->queues.push_back(std::move(q));
-	return qh;
 }
 
 NFQ_EXPORT int nfq_destroy_queue(struct nfq_q_handle *qh)
@@ -308,8 +328,8 @@ NFQ_EXPORT int nfq_destroy_queue(struct nfq_q_handle *qh)
 	if ((*it)->ring)
 		::epoll_ctl(h->epfd, EPOLL_CTL_DEL, (*it)->ring->poll_fd(),
 		            nullptr);
-	if (h->stash && h->stash->queue_num == (*it)->num)
-		h->stash.reset();
+	if (h->peeked == (*it)->num)
+		h->peeked.reset();
 	delete qh;
 	h->queues.erase(it);
 	h->next_queue = 0;

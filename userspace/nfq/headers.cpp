@@ -56,8 +56,11 @@ std::uint8_t *tail(pkt_buff *b)
 // IP header's length says follows it.
 std::uint16_t l4_sum_ipv4(const iphdr *iph, std::uint8_t proto)
 {
+	// A header longer than the length it declares leaves nothing to
+	// sum (libnetfilter_queue sums nothing then either).
 	const std::size_t hl = iph->ihl * 4u;
-	const std::size_t len = ntohs(iph->tot_len) - hl;
+	const std::size_t tot = ntohs(iph->tot_len);
+	const std::size_t len = tot > hl ? tot - hl : 0;
 	std::uint32_t sum = csum_add(0, &iph->saddr, 4);
 	sum = csum_add(sum, &iph->daddr, 4);
 	sum += proto;
@@ -75,7 +78,8 @@ std::uint16_t l4_sum_ipv6(const ip6_hdr *ip6h, const void *l4,
 	const auto *start = reinterpret_cast<const std::uint8_t *>(ip6h + 1);
 	const std::size_t before =
 	        static_cast<const std::uint8_t *>(l4) - start;
-	const std::size_t len = ntohs(ip6h->ip6_plen) - before;
+	const std::size_t plen = ntohs(ip6h->ip6_plen);
+	const std::size_t len = plen > before ? plen - before : 0;
 	std::uint32_t sum = csum_add(0, &ip6h->ip6_src, 16);
 	sum = csum_add(sum, &ip6h->ip6_dst, 16);
 	sum += static_cast<std::uint32_t>(len >> 16);
@@ -112,7 +116,9 @@ NFQ_EXPORT int nfq_ip_set_transport_header(struct pkt_buff *b,
 	// Fragments are not looked at, as in libnetfilter_queue: on a later
 	// fragment this points at payload, not at a transport header.
 	const int off = iph->ihl * 4;
-	if (static_cast<int>(b->len) - off <= 0)
+	// Room counted from the IPv4 header (a bridge frame's data starts
+	// at its Ethernet header).
+	if (static_cast<int>(tail(b) - b->network) - off <= 0)
 		return -1;
 	b->transport = b->network + off;
 	return 0;
@@ -247,7 +253,7 @@ NFQ_EXPORT int nfq_ip6_snprintf(char *buf, size_t size,
 
 NFQ_EXPORT struct tcphdr *nfq_tcp_get_hdr(struct pkt_buff *b)
 {
-	if (!b->transport ||
+	if (!b->transport || b->transport > tail(b) ||
 	    static_cast<std::size_t>(tail(b) - b->transport) < sizeof(tcphdr))
 		return nullptr;
 	return reinterpret_cast<tcphdr *>(b->transport);
@@ -348,7 +354,7 @@ NFQ_EXPORT int nfq_tcp_snprintf(char *buf, size_t size,
 
 NFQ_EXPORT struct udphdr *nfq_udp_get_hdr(struct pkt_buff *b)
 {
-	if (!b->transport ||
+	if (!b->transport || b->transport > tail(b) ||
 	    static_cast<std::size_t>(tail(b) - b->transport) < sizeof(udphdr))
 		return nullptr;
 	return reinterpret_cast<udphdr *>(b->transport);

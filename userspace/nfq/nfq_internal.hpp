@@ -140,6 +140,9 @@ struct queue_state {
 	std::uint32_t live = 0;
 	// Counters, printed at nfq_close when NFRING_NFQ_DEBUG is set.
 	std::uint64_t received = 0, answered = 0, unknown_ids = 0, kicks = 0;
+	std::uint64_t kick_failures = 0;
+	// The bind failed (said once on stderr); the queue gets no packets.
+	int bind_error = 0;
 };
 
 // How queues reach their rings: /dev/nfring normally; tests substitute a
@@ -159,9 +162,13 @@ struct nfq_handle {
 	std::mutex lock;       // queues, their tables and rings
 	std::vector<std::unique_ptr<nfring::nfq::queue_state>> queues;
 	std::size_t next_queue = 0; // round robin over queues in recv
-	// A record taken off a ring but not yet returned (MSG_PEEK, or a
-	// buffer too small for it).
-	std::optional<nfring::nfq::record> stash;
+	// The queue a MSG_PEEK looked at: the next plain recv takes the same
+	// packet from it.  Peeking leaves the packet on its ring, so the fd
+	// stays readable.
+	std::optional<std::uint16_t> peeked;
+	// Set once the program has the fd (nfq_fd, nfnl_fd) or has read from
+	// it: from then on a new queue is bound when it is created.
+	bool fd_given = false;
 	// Socket options the program set on the fd, kept for getsockopt.
 	int rcvbuf = 212992;
 	long rcvtimeo_us = 0; // SO_RCVTIMEO; 0: none
@@ -194,9 +201,13 @@ nfq_handle *handle_of_fd(int fd);
 void register_fd(nfq_handle *h);
 void unregister_fd(nfq_handle *h);
 
-// Takes the next packet off h's rings into a record; false when they
-// are all empty.  Caller holds h->lock.
-bool take_packet(nfq_handle *h, record &out);
+// The next packet of h's rings (round robin, or from queue `only`) as a
+// record; false when they are all empty.  With consume, it is taken off
+// its ring and handed to the program (it gets its id); without, it stays
+// where it is and the record names the id it will get.  Caller holds
+// h->lock.
+bool take_packet(nfq_handle *h, record &out, bool consume,
+                 std::optional<std::uint16_t> only = std::nullopt);
 
 // Sets errno and libnetfilter_queue's nfq_errno; returns -1.
 inline int fail(int err)

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -33,10 +34,13 @@ namespace nfring::nfq
 namespace
 {
 
-// The handles' fds.  A program has one handle, rarely a few; the recv
-// family checks `count` first, so other fds cost one load while no handle
-// is open, and a look at the slots used so far while one is.
-constexpr std::size_t max_handles = 64;
+// The handles' fds.  The recv family checks `count` first, so other fds
+// cost one load while no handle is open, and a look at the fds used so far
+// while one is (never at the handles themselves: another thread may be
+// closing one).
+constexpr std::size_t max_handles = 4096;
+// fd + 1 of each handle, 0 for a free slot.
+std::array<std::atomic<int>, max_handles> fds{};
 std::array<std::atomic<nfq_handle *>, max_handles> handles{};
 std::atomic<std::size_t> count{0}, used{0};
 std::mutex registry_lock;
@@ -59,11 +63,9 @@ nfq_handle *handle_of_fd(int fd)
 	if (count.load(std::memory_order_acquire) == 0 || fd < 0)
 		return nullptr;
 	const std::size_t n = used.load(std::memory_order_acquire);
-	for (std::size_t i = 0; i < n; i++) {
-		nfq_handle *h = handles[i].load(std::memory_order_acquire);
-		if (h && h->epfd == fd)
-			return h;
-	}
+	for (std::size_t i = 0; i < n; i++)
+		if (fds[i].load(std::memory_order_acquire) == fd + 1)
+			return handles[i].load(std::memory_order_acquire);
 	return nullptr;
 }
 
@@ -73,14 +75,13 @@ void register_fd(nfq_handle *h)
 	for (std::size_t i = 0; i < max_handles; i++)
 		if (!handles[i].load()) {
 			handles[i].store(h, std::memory_order_release);
+			fds[i].store(h->epfd + 1, std::memory_order_release);
 			if (used.load() <= i)
 				used.store(i + 1, std::memory_order_release);
 			count.fetch_add(1, std::memory_order_release);
 			return;
 		}
-	// More handles than slots: their fds are not served by recv; the
-	// program must read through nfq_handle_packet's usual path, which
-	// it cannot.  Say so.
+	// More handles than slots: recv on this one goes to libc and fails.
 	std::fprintf(stderr, "nfring (libnetfilter_queue): more than %zu "
 	                     "handles open; recv on the new one will fail\n",
 	             max_handles);
@@ -89,43 +90,53 @@ void register_fd(nfq_handle *h)
 void unregister_fd(nfq_handle *h)
 {
 	std::lock_guard lk(registry_lock);
-	for (auto &slot : handles)
-		if (slot.load() == h) {
-			slot.store(nullptr, std::memory_order_release);
+	for (std::size_t i = 0; i < max_handles; i++)
+		if (handles[i].load() == h) {
+			fds[i].store(0, std::memory_order_release);
+			handles[i].store(nullptr, std::memory_order_release);
 			count.fetch_sub(1, std::memory_order_release);
 		}
 }
 
-bool take_packet(nfq_handle *h, record &out)
+bool take_packet(nfq_handle *h, record &out, bool consume,
+                 std::optional<std::uint16_t> only)
 {
 	const std::size_t n = h->queues.size();
 	for (std::size_t k = 0; k < n; k++) {
 		queue_state &q = *h->queues[(h->next_queue + k) % n];
+		if (only && q.num != *only)
+			continue;
 		if (!q.ring || q.ring->rx().peek(1) == 0)
 			continue;
 		const nfring_rx_desc d = q.ring->rx().at(0);
-		q.ring->rx().release(1);
 		const std::uint32_t entries = q.packets.size();
 		if (d.frame >= entries || q.packets[d.frame].live) {
 			// Not a frame the module could hand out now.  Never
 			// seen; counted rather than trusted.
+			q.ring->rx().release(1);
 			q.unknown_ids++;
+			k--; // the same queue again
 			continue;
 		}
-		in_flight &p = q.packets[d.frame];
-		p.desc = d;
-		p.id = q.next_id++;
-		p.live = true;
-		p.prev = q.tail;
-		p.next = -1;
-		if (q.tail >= 0)
-			q.packets[q.tail].next = static_cast<std::int32_t>(d.frame);
-		else
-			q.head = static_cast<std::int32_t>(d.frame);
-		q.tail = static_cast<std::int32_t>(d.frame);
-		q.ids.insert(p.id, d.frame);
-		q.live++;
-		q.received++;
+		const std::uint32_t id = q.next_id;
+		if (consume) {
+			q.ring->rx().release(1);
+			in_flight &p = q.packets[d.frame];
+			p.desc = d;
+			p.id = q.next_id++;
+			p.live = true;
+			p.prev = q.tail;
+			p.next = -1;
+			if (q.tail >= 0)
+				q.packets[q.tail].next =
+				        static_cast<std::int32_t>(d.frame);
+			else
+				q.head = static_cast<std::int32_t>(d.frame);
+			q.tail = static_cast<std::int32_t>(d.frame);
+			q.ids.insert(p.id, d.frame);
+			q.live++;
+			q.received++;
+		}
 
 		std::memset(&out, 0, sizeof(out));
 		out.nlh.nlmsg_len = sizeof(record);
@@ -134,15 +145,16 @@ bool take_packet(nfq_handle *h, record &out)
 		out.gen.version = NFNETLINK_V0;
 		out.gen.res_id = htons(q.num);
 		out.magic = record_magic;
-		out.id = p.id;
+		out.id = id;
 		out.frame = d.frame;
 		out.queue_num = q.num;
 		out.handle_tag = h->tag;
-		out.hdr.packet_id = htonl(p.id);
+		out.hdr.packet_id = htonl(id);
 		out.hdr.hw_protocol = d.hw_protocol;
 		out.hdr.hook = d.hook;
 		// The next call starts after this queue: no queue starves.
-		h->next_queue = (h->next_queue + k + 1) % n;
+		if (consume)
+			h->next_queue = (h->next_queue + k + 1) % n;
 		return true;
 	}
 	return false;
@@ -150,6 +162,14 @@ bool take_packet(nfq_handle *h, record &out)
 
 namespace
 {
+
+bool any_bound(nfq_handle *h)
+{
+	for (auto &q : h->queues)
+		if (q->ring)
+			return true;
+	return false;
+}
 
 // After epoll_wait was interrupted by a signal handler: would a socket's
 // recv have been restarted?  It is when every handler the program
@@ -171,30 +191,32 @@ bool restart_after_signal()
 	return true;
 }
 
-// recv() on a handle's fd: one record, or -1 with errno.
+// recv() on a handle's fd: one record, or -1 with errno.  A packet leaves
+// its ring only when it is returned whole: a peek or a buffer too small
+// for a record leaves it there, and the fd readable.
 ssize_t receive(nfq_handle *h, void *buf, std::size_t len, int flags)
 {
 	for (;;) {
 		{
 			std::lock_guard lk(h->lock);
-			if (int err = bind_all(h))
+			h->fd_given = true;
+			if (int err = bind_all(h); err && !any_bound(h))
 				return fail(err);
-			if (!h->stash) {
-				record r;
-				if (take_packet(h, r))
-					h->stash = r;
-			}
-			if (h->stash) {
+			const bool peek = flags & MSG_PEEK;
+			const bool fits = len >= sizeof(record);
+			record r;
+			if (take_packet(h, r, !peek && fits, h->peeked)) {
 				// A short buffer: the packet waits for a
 				// larger one (netlink would have cut the
 				// message and lost the packet).
-				if (len < sizeof(record))
+				if (!fits)
 					return fail(ENOBUFS);
-				std::memcpy(buf, &*h->stash, sizeof(record));
-				if (!(flags & MSG_PEEK))
-					h->stash.reset();
+				std::memcpy(buf, &r, sizeof(record));
+				h->peeked = peek ? std::optional(r.queue_num)
+				                 : std::nullopt;
 				return sizeof(record);
 			}
+			h->peeked.reset();
 		}
 		if (flags & MSG_DONTWAIT)
 			return fail(EAGAIN);
@@ -207,8 +229,8 @@ ssize_t receive(nfq_handle *h, void *buf, std::size_t len, int flags)
 		{
 			std::lock_guard lk(h->lock);
 			if (h->rcvtimeo_us > 0)
-				timeout = static_cast<int>(
-				        std::max<long>(1, h->rcvtimeo_us / 1000));
+				timeout = static_cast<int>(std::clamp<long>(
+				        h->rcvtimeo_us / 1000, 1, INT_MAX));
 		}
 		epoll_event ev[8];
 		const int n = ::epoll_wait(h->epfd, ev, 8, timeout);
@@ -307,6 +329,35 @@ NFQ_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	return next(fd, buf, len);
 }
 
+// The fortified forms (_FORTIFY_SOURCE, Debian's default build) that a
+// program calls in place of recv, recvfrom and read when the buffer's size
+// is known: glibc's go straight to its own recv, past ours.
+extern "C" [[noreturn]] void __chk_fail(void);
+
+NFQ_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen,
+                              int flags)
+{
+	if (len > buflen)
+		__chk_fail();
+	return recv(fd, buf, len, flags);
+}
+
+NFQ_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len,
+                                  size_t buflen, int flags,
+                                  struct sockaddr *addr, socklen_t *addrlen)
+{
+	if (len > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, len, flags, addr, addrlen);
+}
+
+NFQ_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len > buflen)
+		__chk_fail();
+	return read(fd, buf, len);
+}
+
 NFQ_EXPORT int nfq_handle_packet(struct nfq_handle *h, char *buf, int len)
 {
 	if (!h || !buf || len < 0)
@@ -383,7 +434,7 @@ NFQ_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 			return fail(EINVAL);
 		std::memcpy(&v, val, sizeof(v));
 		if (name == SO_RCVBUF || name == SO_RCVBUFFORCE)
-			h->rcvbuf = std::max(v, 0) * 2;
+			h->rcvbuf = std::clamp(v, 0, INT_MAX / 2) * 2;
 		return 0;
 	}
 	if (level == SOL_SOCKET && name == SO_RCVTIMEO) {

@@ -120,10 +120,35 @@ nfring_verdict *verdict_slot(queue_state &q)
 	return &q.ring->verdicts().slot(0);
 }
 
+// submit_verdicts publishes first and then kicks; a kick that fails
+// (which a bound device does not) leaves the verdicts published, to be
+// read at the module's next pass, and must not unwind into C callers.
 void publish(queue_state &q, std::uint32_t n)
 {
-	if (q.ring->submit_verdicts(n))
-		q.kicks++;
+	try {
+		if (q.ring->submit_verdicts(n))
+			q.kicks++;
+	} catch (const std::system_error &) {
+		q.kick_failures++;
+	}
+}
+
+// Programs often give the packet back as it came ("accept, and here is
+// the payload").  Replacing it with itself is no change, and the module
+// refuses to replace some packets at all (GSO ones, and any from a queue
+// bound in a user namespace), so such a verdict is sent without a new
+// payload.  Unchanged: the whole packet, byte for byte from another
+// buffer; or a GSO packet's own frame at its own length (a GSO packet
+// cannot be replaced, so an edit in place could not take effect anyway).
+bool payload_unchanged(queue_state &q, const nfring_rx_desc &d,
+                       const unsigned char *buf, std::uint32_t len)
+{
+	if (len != d.pkt_len || d.cap_len != d.pkt_len || !q.frame_size)
+		return false;
+	const std::byte *f = q.ring->frame(d).data();
+	if (reinterpret_cast<const std::byte *>(buf) == f)
+		return d.flags & NFRING_RX_GSO;
+	return std::memcmp(buf, f, len) == 0;
 }
 
 int set_verdict(nfq_q_handle *qh, std::uint32_t id, std::uint32_t verdict,
@@ -144,6 +169,10 @@ int set_verdict(nfq_q_handle *qh, std::uint32_t id, std::uint32_t verdict,
 		return fail(ENOENT);
 	}
 	in_flight &p = q.packets[*frame];
+	if (!p.live || p.id != id) {
+		q.unknown_ids++;
+		return fail(ENOENT);
+	}
 	nfring_verdict v{};
 	v.id = p.desc.id;
 	v.verdict = verdict;
@@ -151,7 +180,7 @@ int set_verdict(nfq_q_handle *qh, std::uint32_t id, std::uint32_t verdict,
 		v.flags |= NFRING_VF_SET_MARK;
 		v.mark = mark;
 	}
-	if (buf && data_len) {
+	if (buf && data_len && !payload_unchanged(q, p.desc, buf, data_len)) {
 		// A new payload goes into the packet's own frame: it must
 		// have one and fit.
 		if (!q.frame_size || data_len > q.frame_size)
