@@ -8,6 +8,8 @@
 // QUIC v1 client's first flight, a post-quantum ClientHello in two
 // datagrams, COUNT times (the same two datagrams each time).
 //   nfring-udp recv PORT COUNT TIMEOUT_MS [EXPECTED_PAYLOAD | --hex]
+//   nfring-udp hold-timestamps   (the VM's /init: keeps the kernel's
+//                                 receive-timestamp static key on)
 // recv listens on IPv4 and IPv6; --hex prints each datagram as a line
 // "datagram HEX" (for payloads that are not ours, such as DHCP).
 //
@@ -41,7 +43,8 @@ int usage()
 	std::fprintf(stderr, "usage: nfring-udp send ADDR PORT COUNT [PAYLOAD] "
 	                     "[--interval-us N] [--dstopts]\n"
 	                     "       nfring-udp recv PORT COUNT TIMEOUT_MS "
-	                     "[EXPECTED_PAYLOAD | --hex]\n");
+	                     "[EXPECTED_PAYLOAD | --hex]\n"
+	                     "       nfring-udp hold-timestamps\n");
 	return 2;
 }
 
@@ -236,5 +239,18 @@ int main(int argc, char **argv)
 		return do_send(argc, argv);
 	if (!std::strcmp(argv[1], "recv"))
 		return do_recv(argc, argv);
+	if (!std::strcmp(argv[1], "hold-timestamps")) {
+		// A socket asking for receive timestamps holds the kernel's
+		// netstamp static key on until this process dies.
+		const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		const int one = 1;
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &one,
+		                         sizeof(one)) < 0) {
+			std::perror("nfring-udp hold-timestamps");
+			return 1;
+		}
+		for (;;)
+			pause();
+	}
 	return usage();
 }
