@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
@@ -322,32 +323,26 @@ NFQ_EXPORT int nfq_tcp_mangle_ipv6(struct pkt_buff *b,
 NFQ_EXPORT int nfq_tcp_snprintf(char *buf, size_t size,
                                 const struct tcphdr *tcph)
 {
-	std::size_t off = 0;
-	auto put = [&](const char *fmt, auto... args) {
-		const int n = std::snprintf(off < size ? buf + off : nullptr,
-		                            off < size ? size - off : 0, fmt,
-		                            args...);
-		if (n > 0)
-			off += static_cast<std::size_t>(n);
-	};
-	put("SPT=%u DPT=%u SEQ=%u ACK=%u WINDOW=%u RES=0x%02x ",
-	    ntohs(tcph->source), ntohs(tcph->dest), ntohl(tcph->seq),
-	    ntohl(tcph->ack_seq), ntohs(tcph->window), tcph->res1);
+	std::string flags;
 	if (tcph->urg)
-		put("URG ");
+		flags += "URG ";
 	if (tcph->ack)
-		put("ACK ");
+		flags += "ACK ";
 	if (tcph->psh)
-		put("PSH ");
+		flags += "PSH ";
 	if (tcph->rst)
-		put("RST ");
+		flags += "RST ";
 	if (tcph->syn)
-		put("SYN ");
+		flags += "SYN ";
 	if (tcph->fin)
-		put("FIN ");
+		flags += "FIN ";
 	if (tcph->urg)
-		put("URGP=%u ", ntohs(tcph->urg_ptr));
-	return static_cast<int>(off);
+		flags += "URGP=" + std::to_string(ntohs(tcph->urg_ptr)) + " ";
+	return std::snprintf(buf, size,
+	                     "SPT=%u DPT=%u SEQ=%u ACK=%u WINDOW=%u RES=0x%02x %s",
+	                     ntohs(tcph->source), ntohs(tcph->dest),
+	                     ntohl(tcph->seq), ntohl(tcph->ack_seq),
+	                     ntohs(tcph->window), tcph->res1, flags.c_str());
 }
 
 // UDP ------------------------------------------------------------------
