@@ -155,6 +155,8 @@ std::optional<packet_view> parse_ipv6(std::span<const std::byte> b)
 	return v;
 }
 
+} // namespace
+
 // RFC 1071 one's-complement sum of 16-bit words.
 std::uint64_t sum16(const std::byte *p, std::size_t n, std::uint64_t acc)
 {
@@ -171,8 +173,6 @@ std::uint16_t fold(std::uint64_t acc)
 		acc = (acc & 0xffff) + (acc >> 16);
 	return static_cast<std::uint16_t>(acc);
 }
-
-} // namespace
 
 std::optional<bool> l4_checksum_ok(const packet_view &p)
 {

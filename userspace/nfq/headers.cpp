@@ -22,27 +22,24 @@ extern "C" {
 }
 
 #include "nfq_helpers.hpp"
+#include "nfring/packet.hpp"
 
 #define NFQ_EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace nfring::nfq
 {
 
+// The Internet checksum over these byte pointers, with the project's sum
+// (nfring/packet.hpp).
 std::uint32_t csum_add(std::uint32_t sum, const void *data, std::size_t len)
 {
-	const auto *p = static_cast<const std::uint8_t *>(data);
-	for (; len >= 2; p += 2, len -= 2)
-		sum += static_cast<std::uint32_t>(p[0] << 8 | p[1]);
-	if (len)
-		sum += static_cast<std::uint32_t>(p[0] << 8);
-	return sum;
+	return static_cast<std::uint32_t>(fold(
+	        sum16(static_cast<const std::byte *>(data), len, sum)));
 }
 
 std::uint16_t csum_fold(std::uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return static_cast<std::uint16_t>(~sum);
+	return static_cast<std::uint16_t>(~fold(sum));
 }
 
 namespace

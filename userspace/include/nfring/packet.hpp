@@ -36,6 +36,11 @@ struct packet_view {
 	std::size_t l4_len = 0; // the L4 length the IP header declares
 };
 
+// RFC 1071 one's-complement sum of 16-bit big-endian words, added to acc
+// unfolded; fold() folds it to 16 bits (not complemented).
+std::uint64_t sum16(const std::byte *p, std::size_t n, std::uint64_t acc);
+std::uint16_t fold(std::uint64_t acc);
+
 // Does the TCP or UDP checksum hold?  Needs the whole L4 segment captured
 // (l4.size() == l4_len) and a checksum the sender finished (not a
 // CHECKSUM_PARTIAL packet: NFRING_RX_CSUM_NOTREADY); nullopt when it cannot
