@@ -45,6 +45,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <initializer_list>
+#include <mutex>
 #include <new>
 #include <poll.h>
 #include <random>
@@ -1323,8 +1324,15 @@ void prober::side_bind()
 	sides_.push_back(s);
 }
 
+// Held by the prober across a bad bind and by the main thread across fork():
+// a child forked in between would inherit the probe's file, keep its queue
+// bound for the child's whole life, and turn the probe's expected EFAULT into
+// a correct EBUSY (CI saw exactly that on 7.2).
+std::mutex probe_fork_lock;
+
 void prober::bad_bind()
 {
+	const std::lock_guard<std::mutex> no_fork(probe_fork_lock);
 	const int fd = open_dev();
 	if (fd < 0)
 		return;
@@ -1817,7 +1825,11 @@ int run(const options &o)
 		if (o.child && child < 0 && rng.chance(20)) {
 			const std::uint64_t seed =
 			        thread_seed(o.seed, 1000 + child_no++);
-			child = ::fork();
+			{
+				const std::lock_guard<std::mutex> quiet(
+				        probe_fork_lock);
+				child = ::fork();
+			}
 			if (child == 0)
 				child_main(r, seed);
 			if (child > 0)
