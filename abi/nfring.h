@@ -100,11 +100,17 @@
 #define NFRING_FEAT_WAKE_COALESCE	(1ULL << 3)
 /* NFRING_BIND_NORMALIZE and nfring_stats.normalize_failed. */
 #define NFRING_FEAT_NORMALIZE		(1ULL << 4)
+/*
+ * nfring_bind.ct_bypass_mark, NFRING_VF_BYPASS and the bypass_* counters.
+ * Absent when the kernel was built without CONFIG_NF_CONNTRACK_MARK.
+ */
+#define NFRING_FEAT_CT_BYPASS		(1ULL << 5)
 #define NFRING_FEAT_ALL			(NFRING_FEAT_QUEUE_HANDLER | \
 					 NFRING_FEAT_RINGS | \
 					 NFRING_FEAT_MARK_MANGLE | \
 					 NFRING_FEAT_WAKE_COALESCE | \
-					 NFRING_FEAT_NORMALIZE)
+					 NFRING_FEAT_NORMALIZE | \
+					 NFRING_FEAT_CT_BYPASS)
 
 /*
  * NFRING_IOC_INFO: what this module speaks.  Userspace sets .size to
@@ -152,6 +158,7 @@ struct nfring_info {
  * Errors:
  *  EINVAL     a value out of range, an unknown flag, a non-zero resv field,
  *             a size smaller than the first version of this struct
+ *  EOPNOTSUPP ct_bypass_mark on a kernel without NFRING_FEAT_CT_BYPASS
  *  EBUSY      another file has bound this queue number in this netns
  *  EALREADY   this file is bound already
  *  E2BIG      ring_entries * frame size exceeds NFRING_MAX_FRAMES_BYTES
@@ -169,7 +176,12 @@ struct nfring_bind {
 	__u32 default_verdict;
 	/* out: */
 	__u32 frame_size;	/* copy_range rounded up to NFRING_FRAME_ALIGN */
-	__u32 resv1;		/* must be zero */
+	/*
+	 * in: the conntrack mark bits NFRING_VF_BYPASS sets (ORed into
+	 * ct->mark); 0 refuses that flag.  Was resv1 (zero) before
+	 * NFRING_FEAT_CT_BYPASS.
+	 */
+	__u32 ct_bypass_mark;
 	__u64 kernel_off;	/* mmap offset of the KERNEL region (read-only) */
 	__u64 kernel_size;
 	__u64 user_off;		/* mmap offset of the USER region */
@@ -263,7 +275,17 @@ struct nfring_rx_desc {
  * checksums correct; the skb is marked CHECKSUM_NONE.
  */
 #define NFRING_VF_MANGLE	(1U << 1)
-#define NFRING_VF_ALL		(NFRING_VF_SET_MARK | NFRING_VF_MANGLE)
+/*
+ * Flow bypass: OR the queue's ct_bypass_mark into the packet's conntrack
+ * mark, so that a rule before the queue rule,
+ *     ct mark & M == M accept
+ * passes the flow's later packets without queueing them.  Only with
+ * NFRING_ACCEPT, on a queue bound with a non-zero ct_bypass_mark.  A packet
+ * without a conntrack entry is accepted and counted in bypass_no_ct.
+ */
+#define NFRING_VF_BYPASS	(1U << 2)
+#define NFRING_VF_ALL		(NFRING_VF_SET_MARK | NFRING_VF_MANGLE | \
+				 NFRING_VF_BYPASS)
 
 /* One verdict.  Written by userspace; validated by the kernel. */
 struct nfring_verdict {
@@ -298,6 +320,10 @@ struct nfring_stats {
 	__u64 unsupported;	/* packets not queueable (family), dropped */
 	/* NFRING_BIND_NORMALIZE: checksums that could not be finished */
 	__u64 normalize_failed;
+	/* NFRING_VF_BYPASS: conntrack entries that got the bypass mark */
+	__u64 bypass_flows;
+	/* NFRING_VF_BYPASS on a packet without a conntrack entry */
+	__u64 bypass_no_ct;
 };
 
 #define NFRING_IOC_MAGIC	0xB7
@@ -310,9 +336,10 @@ struct nfring_stats {
 #define NFRING_IOC_KICK		_IO(NFRING_IOC_MAGIC, 0x02)
 #define NFRING_IOC_STATS	_IOWR(NFRING_IOC_MAGIC, 0x03, struct nfring_stats)
 /*
- * The command number encodes the struct's size, so STATS got a new number
- * when normalize_failed was appended.  The module also answers the number
- * of the first, 128-byte struct, filling what its .size asks for.
+ * The command number encodes the struct's size, which grows as counters
+ * are appended.  The module answers command 0x03 whatever size its number
+ * encodes and fills what .size asks for, so programs built against an
+ * older, smaller struct keep working.  STATS_V1 is the first, 128-byte one.
  */
 #define NFRING_IOC_STATS_V1	_IOC(_IOC_READ | _IOC_WRITE, NFRING_IOC_MAGIC, \
 				     0x03, 128)
@@ -329,7 +356,7 @@ NFRING_ABI_ASSERT(sizeof(struct nfring_kernel_page) == 128, "kernel page");
 NFRING_ABI_ASSERT(sizeof(struct nfring_user_page) == 128, "user page");
 NFRING_ABI_ASSERT(sizeof(struct nfring_rx_desc) == 48, "nfring_rx_desc");
 NFRING_ABI_ASSERT(sizeof(struct nfring_verdict) == 24, "nfring_verdict");
-NFRING_ABI_ASSERT(sizeof(struct nfring_stats) == 136, "nfring_stats");
+NFRING_ABI_ASSERT(sizeof(struct nfring_stats) == 152, "nfring_stats");
 #undef NFRING_ABI_ASSERT
 
 #endif /* _UAPI_NFRING_H */

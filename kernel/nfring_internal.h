@@ -106,7 +106,7 @@ struct nfring_counters {
 	u64 in_flight;
 	/* Written only under drain_lock (verdict side). */
 	u64 accepted, dropped, repeated, marked, mangled, invalid;
-	u64 mangle_failed;
+	u64 mangle_failed, bypass_flows, bypass_no_ct;
 	atomic64_t kicks;
 };
 
@@ -117,6 +117,7 @@ struct nfring_queue {
 	u16			queue_num;
 	u32			flags;		/* NFRING_BIND_* */
 	u32			default_verdict;
+	u32			ct_bypass_mark;	/* 0: NFRING_VF_BYPASS refused */
 	struct pid		*pid;		/* who bound it, for /proc */
 	/* MANGLE allowed: bound with CAP_NET_ADMIN in the initial userns. */
 	bool			mangle_allowed;
@@ -198,6 +199,15 @@ void nfring_queue_kick(struct nfring_queue *q);
 /* nfring_mangle.c */
 int nfring_mangle(struct nfring_queue *q, struct nf_queue_entry *e,
 		  const u8 *data, u32 len);
+
+/* nfring_ct.c */
+enum nfring_ct_bypass {
+	NFRING_CT_BYPASS_SET,		/* the entry got the bits now */
+	NFRING_CT_BYPASS_ALREADY,	/* it had them */
+	NFRING_CT_BYPASS_NO_CT,		/* no conntrack entry */
+};
+bool nfring_ct_bypass_supported(void);
+enum nfring_ct_bypass nfring_ct_bypass(struct sk_buff *skb, u32 bits);
 
 /* nfring_queue.c */
 

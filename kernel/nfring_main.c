@@ -77,6 +77,16 @@ static struct notifier_block nfring_netdev_notifier = {
 	.notifier_call = nfring_netdev_event,
 };
 
+/* What this build offers: NFRING_FEAT_ALL less what its config lacks. */
+static u64 nfring_features(void)
+{
+	u64 f = NFRING_FEAT_ALL;
+
+	if (!nfring_ct_bypass_supported())
+		f &= ~NFRING_FEAT_CT_BYPASS;
+	return f;
+}
+
 static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 {
 	/* PIDs as the reader's procfs (its pid namespace) numbers them. */
@@ -88,7 +98,7 @@ static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 		return;
 	nfring_queue_stats(q, &st);
 	seq_printf(m,
-		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s %9llu\n",
+		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s %9llu %9llu %9llu\n",
 		   q->queue_num, pid_nr_ns(q->pid, ns), q->entries, q->copy_range,
 		   q->flags & NFRING_BIND_FAIL_OPEN ? "open" : "closed",
 		   st.in_flight, st.enqueued, st.accepted, st.dropped,
@@ -96,7 +106,7 @@ static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 		   st.fail_open, st.invalid, st.flushed, st.mangle_failed,
 		   st.unsupported, st.wakeups, st.kicks,
 		   q->default_verdict == NFRING_ACCEPT ? "accept" : "drop",
-		   st.normalize_failed);
+		   st.normalize_failed, st.bypass_flows, st.bypass_no_ct);
 }
 
 /*
@@ -111,11 +121,11 @@ static int nfring_proc_show(struct seq_file *m, void *v)
 
 	seq_printf(m, "abi_version %u\n", NFRING_ABI_VERSION);
 	seq_printf(m, "features 0x%llx\n",
-		   (unsigned long long)NFRING_FEAT_ALL);
+		   (unsigned long long)nfring_features());
 	seq_puts(m, "queue_handler registered\n");
 	seq_printf(m, "no_worker %lld\n",
 		   (long long)atomic64_read(&nn->no_worker));
-	seq_puts(m, "queue     pid   ring   copy  fail in_flight  enqueued  accepted   dropped  repeated    marked   mangled ring_full fail_open   invalid   flushed mangle_failed unsupported wakeups kicks default_verdict normalize_failed\n");
+	seq_puts(m, "queue     pid   ring   copy  fail in_flight  enqueued  accepted   dropped  repeated    marked   mangled ring_full fail_open   invalid   flushed mangle_failed unsupported wakeups kicks default_verdict normalize_failed bypass_flows bypass_no_ct\n");
 	rcu_read_lock();
 	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
 		hlist_for_each_entry_rcu(q, &nn->queues[b], node)
@@ -241,7 +251,7 @@ static long nfring_ioctl_info(struct nfring_info __user *uinfo)
 	memset(&info, 0, sizeof(info));
 	info.size = filled;
 	info.abi_version = NFRING_ABI_VERSION;
-	info.features = NFRING_FEAT_ALL;
+	info.features = nfring_features();
 	info.max_queue_num = U16_MAX;
 	info.max_ring_entries = NFRING_MAX_RING_ENTRIES;
 	info.max_copy_range = NFRING_MAX_COPY_RANGE;
@@ -337,10 +347,16 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 			return -ENXIO;
 		nfring_queue_kick(q);
 		return 0;
-	case NFRING_IOC_STATS:
-	case NFRING_IOC_STATS_V1:
-		return nfring_ioctl_stats(file, uarg);
 	default:
+		/*
+		 * STATS under whatever struct size its number encodes
+		 * (NFRING_IOC_STATS, _V1, or a future larger one): .size
+		 * decides what is filled.
+		 */
+		if (_IOC_TYPE(cmd) == NFRING_IOC_MAGIC &&
+		    _IOC_NR(cmd) == _IOC_NR(NFRING_IOC_STATS) &&
+		    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE))
+			return nfring_ioctl_stats(file, uarg);
 		return -ENOTTY;
 	}
 }

@@ -32,8 +32,10 @@ static int nfring_validate_bind(const struct nfring_bind *p)
 {
 	if (p->flags & ~NFRING_BIND_ALL)
 		return -EINVAL;
-	if (p->resv0 || p->resv1)
+	if (p->resv0)
 		return -EINVAL;
+	if (p->ct_bypass_mark && !nfring_ct_bypass_supported())
+		return -EOPNOTSUPP;
 	if (!is_power_of_2(p->ring_entries) ||
 	    p->ring_entries < NFRING_MIN_RING_ENTRIES ||
 	    p->ring_entries > NFRING_MAX_RING_ENTRIES)
@@ -152,6 +154,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	q->queue_num = p->queue_num;
 	q->flags = p->flags;
 	q->default_verdict = p->default_verdict;
+	q->ct_bypass_mark = p->ct_bypass_mark;
 	q->entries = p->ring_entries;
 	q->mask = p->ring_entries - 1;
 	q->copy_range = p->copy_range;
@@ -377,6 +380,8 @@ void nfring_queue_stats(struct nfring_queue *q, struct nfring_stats *st)
 	st->mangled = READ_ONCE(q->c.mangled);
 	st->invalid = READ_ONCE(q->c.invalid);
 	st->mangle_failed = READ_ONCE(q->c.mangle_failed);
+	st->bypass_flows = READ_ONCE(q->c.bypass_flows);
+	st->bypass_no_ct = READ_ONCE(q->c.bypass_no_ct);
 	st->kicks = atomic64_read(&q->c.kicks);
 }
 

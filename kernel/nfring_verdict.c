@@ -92,6 +92,15 @@ void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
 	}
 }
 
+static void nfring_count_bypass(struct nfring_queue *q,
+				enum nfring_ct_bypass r)
+{
+	if (r == NFRING_CT_BYPASS_SET)
+		q->c.bypass_flows++;
+	else if (r == NFRING_CT_BYPASS_NO_CT)
+		q->c.bypass_no_ct++;
+}
+
 /*
  * The fields of a verdict besides its id.  Returns the verdict to apply,
  * or -EINVAL.
@@ -111,6 +120,10 @@ static int nfring_check_verdict(const struct nfring_queue *q,
 		return -EINVAL;
 	if ((v->flags & NFRING_VF_MANGLE) &&
 	    (!v->new_len || v->new_len > q->frame_size))
+		return -EINVAL;
+	/* A dropped packet must never open its flow to the bypass rule. */
+	if ((v->flags & NFRING_VF_BYPASS) &&
+	    (v->verdict != NFRING_ACCEPT || !q->ct_bypass_mark))
 		return -EINVAL;
 	return v->verdict;
 }
@@ -181,6 +194,9 @@ static bool nfring_apply_verdict(struct nfring_queue *q,
 				q->c.mangled++;
 			}
 		}
+		if ((v->flags & NFRING_VF_BYPASS) && verdict == NF_ACCEPT)
+			nfring_count_bypass(q, nfring_ct_bypass(entry->skb,
+							q->ct_bypass_mark));
 	}
 	nfring_finish_entry(q, slot, entry, verdict);
 	return true;

@@ -780,7 +780,9 @@ void answerer::answer(const nfring_rx_desc &d, bool honest_only)
 	const unsigned roll = honest_only ? rng_.below(55) : rng_.below(100);
 	bool honest = true;
 	if (roll < 35) {
-		// accept
+		// accept, and now and then take the flow out of the queue
+		if (r_.b.ct_bypass_mark && rng_.chance(25))
+			v.flags = NFRING_VF_BYPASS;
 	} else if (roll < 43) {
 		v.verdict = NFRING_DROP;
 	} else if (roll < 52) {
@@ -829,8 +831,18 @@ void answerer::answer(const nfring_rx_desc &d, bool honest_only)
 		         (5u << 16) | 3u, rng_.u32()});
 		honest = false;
 	} else if (roll < 91) {
-		v.flags = rng_.pick<std::uint32_t>(
-		        {1u << 2, 1u << 31, ~0u, rng_.u32() & ~NFRING_VF_ALL});
+		if (rng_.chance(30)) {
+			// Bypass with a verdict that is not accept: a dropped
+			// packet must never open its flow.
+			v.flags = NFRING_VF_BYPASS;
+			v.verdict = rng_.pick({NFRING_DROP, NFRING_REPEAT});
+		} else {
+			v.flags = rng_.pick<std::uint32_t>(
+			        {1u << 3, 1u << 31, ~0u,
+			         rng_.u32() & ~NFRING_VF_ALL});
+			if (!(v.flags & ~NFRING_VF_ALL))
+				v.flags = 1u << 3;
+		}
 		honest = false;
 	} else if (roll < 95) {
 		// Fields that mean nothing without their flag.
@@ -1373,7 +1385,7 @@ void prober::bad_bind()
 		if (rng_.chance(50))
 			b->resv0 = 1;
 		else
-			b->resv1 = 1;
+			b->resv0 = 2;
 		what = "non-zero resv";
 		break;
 	case 6:
@@ -1684,12 +1696,18 @@ int bind_queue(const options &o, rings &r)
 	r.b.copy_range = o.copy;
 	r.b.default_verdict = o.default_verdict;
 	r.b.flags = o.fail_open ? NFRING_BIND_FAIL_OPEN : 0;
+	// Bypass verdicts are part of the game where the kernel has them.
+	r.b.ct_bypass_mark = 0x40000000;
 	// A previous owner of the queue may still be releasing it.
 	for (int tries = 0;; tries++) {
 		nfring_bind b = r.b;
 		if (::ioctl(r.fd, NFRING_IOC_BIND, &b) == 0) {
 			r.b = b;
 			break;
+		}
+		if (errno == EOPNOTSUPP && r.b.ct_bypass_mark) {
+			r.b.ct_bypass_mark = 0;
+			continue;
 		}
 		if (errno != EBUSY || tries >= 100) {
 			std::fprintf(stderr,
@@ -1728,7 +1746,7 @@ void print_kernel(const char *tag, const nfring_stats &st, const char *balance)
 	say("hostile: %s kernel enqueued %llu accepted %llu dropped %llu "
 	    "repeated %llu flushed %llu in_flight %llu invalid %llu marked "
 	    "%llu mangled %llu mangle_failed %llu ring_full %llu fail_open "
-	    "%llu kicks %llu balance %s",
+	    "%llu kicks %llu bypass_flows %llu bypass_no_ct %llu balance %s",
 	    tag, static_cast<unsigned long long>(st.enqueued),
 	    static_cast<unsigned long long>(st.accepted),
 	    static_cast<unsigned long long>(st.dropped),
@@ -1741,7 +1759,9 @@ void print_kernel(const char *tag, const nfring_stats &st, const char *balance)
 	    static_cast<unsigned long long>(st.mangle_failed),
 	    static_cast<unsigned long long>(st.ring_full),
 	    static_cast<unsigned long long>(st.fail_open),
-	    static_cast<unsigned long long>(st.kicks), balance);
+	    static_cast<unsigned long long>(st.kicks),
+	    static_cast<unsigned long long>(st.bypass_flows),
+	    static_cast<unsigned long long>(st.bypass_no_ct), balance);
 }
 
 void print_summary(double seconds)

@@ -21,6 +21,7 @@ TEST(AbiLayout, BindStructIsPinned)
 	EXPECT_EQ(offsetof(nfring_bind, ring_entries), 12u);
 	EXPECT_EQ(offsetof(nfring_bind, default_verdict), 20u);
 	EXPECT_EQ(offsetof(nfring_bind, frame_size), 24u);
+	EXPECT_EQ(offsetof(nfring_bind, ct_bypass_mark), 28u);
 	EXPECT_EQ(offsetof(nfring_bind, kernel_off), 32u);
 	EXPECT_EQ(offsetof(nfring_bind, vr_desc_off), 88u);
 }
@@ -44,8 +45,10 @@ TEST(AbiLayout, DescriptorsArePinned)
 	EXPECT_EQ(sizeof(nfring_verdict), 24u);
 	EXPECT_EQ(offsetof(nfring_verdict, verdict), 8u);
 	EXPECT_EQ(offsetof(nfring_verdict, new_len), 20u);
-	EXPECT_EQ(sizeof(nfring_stats), 136u);
+	EXPECT_EQ(sizeof(nfring_stats), 152u);
 	EXPECT_EQ(offsetof(nfring_stats, normalize_failed), 128u);
+	EXPECT_EQ(offsetof(nfring_stats, bypass_flows), 136u);
+	EXPECT_EQ(offsetof(nfring_stats, bypass_no_ct), 144u);
 }
 
 TEST(AbiLayout, IoctlsEncodeTheirStructs)
