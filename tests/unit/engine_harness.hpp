@@ -77,6 +77,15 @@ public:
 		return v;
 	}
 
+	// The flags (NFRING_VF_*) of id's verdict; 0 while it is held.
+	std::uint32_t flags(std::uint64_t id) const
+	{
+		for (const auto &x : out_)
+			if (x.id == id)
+				return x.flags;
+		return 0;
+	}
+
 	void advance(std::chrono::milliseconds d)
 	{
 		now_ += d;

@@ -60,7 +60,7 @@ TEST(RulesParse, ErrorsNameFileLineAndWhatIsAllowed)
 {
 	EXPECT_EQ(error_of("reject\naccept\n"),
 	          "t.rules:1: unknown action 'reject' (allowed: accept, drop, "
-	          "mark N)");
+	          "mark N, bypass)");
 	EXPECT_EQ(error_of("accept\ndrop udp\n"),
 	          "t.rules:2: rule after the default rule on line 1 can never "
 	          "match");

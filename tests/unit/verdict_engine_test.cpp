@@ -581,3 +581,100 @@ TEST(VerdictEngine, PortReuseIsANewConnection)
 }
 
 } // namespace
+
+// ---- flow bypass (NFRING_VF_BYPASS) ----------------------------------------
+
+verdict_options with_bypass()
+{
+	verdict_options o = small();
+	o.bypass = true;
+	return o;
+}
+
+TEST(VerdictEngineBypass, HeaderRulesBypassTheFirstPacket)
+{
+	harness h("bypass udp dport 5001\ndrop udp dport 5002\naccept\n",
+	          with_bypass());
+	const auto a = h.send(test::ipv4(IPPROTO_UDP, "10.0.0.1", 999, "10.0.0.2", 5001, "x"));
+	EXPECT_EQ(h.verdict(a), NFRING_ACCEPT);
+	EXPECT_EQ(h.flags(a), NFRING_VF_BYPASS);
+	const auto b = h.send(test::ipv4(IPPROTO_UDP, "10.0.0.1", 999, "10.0.0.2", 5002, "x"));
+	EXPECT_EQ(h.verdict(b), NFRING_DROP);
+	EXPECT_EQ(h.flags(b), 0u);
+	const auto c = h.send(test::ipv4(IPPROTO_UDP, "10.0.0.1", 999, "10.0.0.2", 5003, "x"));
+	EXPECT_EQ(h.flags(c), 0u) << "plain accept asked for a bypass";
+	EXPECT_EQ(h.eng().counters().bypassed, 1u);
+}
+
+TEST(VerdictEngineBypass, WithoutTheQueuesMarkBypassOnlyAccepts)
+{
+	harness h("bypass udp dport 5001\naccept\n"); // o.bypass false
+	const auto a = h.send(test::ipv4(IPPROTO_UDP, "10.0.0.1", 999, "10.0.0.2", 5001, "x"));
+	EXPECT_EQ(h.verdict(a), NFRING_ACCEPT);
+	EXPECT_EQ(h.flags(a), 0u);
+	EXPECT_EQ(h.eng().counters().bypassed, 0u);
+}
+
+TEST(VerdictEngineBypass, NotBeforeAPayloadRuleOfTheFlowCouldStillMatch)
+{
+	// A SYN matches the bypass rule by its headers, but the hello that
+	// follows could still match the tls.sni rule above it: bypassing on
+	// the SYN would let every blocked name through.
+	harness h("drop tls.sni blocked.example\nbypass tcp dport 443\n"
+	          "accept\n",
+	          with_bypass());
+	conn c{h};
+	const auto syn = c.syn();
+	EXPECT_EQ(h.verdict(syn), NFRING_ACCEPT);
+	EXPECT_EQ(h.flags(syn), 0u);
+	const bytes hello = hello_for("fine.example");
+	const auto d = c.data(0, hello);
+	EXPECT_EQ(h.verdict(d), NFRING_ACCEPT);
+	EXPECT_EQ(h.flags(d), 0u) << "bypassed before the server acknowledged";
+	// Acknowledged: the decision is cached, and the flow's next packet
+	// takes it out of the queue.
+	const auto ack = c.server_ack(hello.size());
+	EXPECT_EQ(h.eng().flows(), 1u);
+	const auto next = c.data(hello.size(), std::string_view("GET"));
+	EXPECT_EQ(h.verdict(next), NFRING_ACCEPT);
+	EXPECT_EQ(h.flags(next), NFRING_VF_BYPASS);
+	(void)ack;
+}
+
+TEST(VerdictEngineBypass, ABlockedNameIsNeverBypassed)
+{
+	harness h("drop tls.sni blocked.example\nbypass tcp dport 443\n"
+	          "accept\n",
+	          with_bypass());
+	conn c{h};
+	c.syn();
+	const bytes hello = hello_for("blocked.example");
+	const auto d = c.data(0, hello);
+	EXPECT_EQ(h.verdict(d), NFRING_DROP);
+	EXPECT_EQ(h.flags(d), 0u);
+	EXPECT_EQ(h.eng().counters().bypassed, 0u);
+}
+
+TEST(VerdictEngineBypass, UdpWithDnsRulesStaysPerDatagram)
+{
+	// DNS names are judged datagram by datagram: one allowed query must
+	// not open the ports for the next.
+	harness h("drop dns.qname blocked.example\nbypass udp dport 53\n"
+	          "accept\n",
+	          with_bypass());
+	const auto q = h.send(test::ipv4(IPPROTO_UDP, "10.0.0.1", 999, "10.0.0.2", 53,
+	                                 std::string(12, '\0')));
+	EXPECT_EQ(h.verdict(q), NFRING_ACCEPT);
+	EXPECT_EQ(h.flags(q), 0u);
+	// TCP is not read by a dns.qname rule... but DNS over TCP is: no
+	// bypass there either while such a rule exists.
+	harness t("drop dns.qname blocked.example\nbypass tcp\naccept\n",
+	          with_bypass());
+	conn c{t};
+	EXPECT_EQ(t.flags(c.syn()), 0u);
+	// ICMP is never payload-judged by these rules: decided at once.
+	harness i("drop dns.qname blocked.example\nbypass icmp\naccept\n",
+	          with_bypass());
+	const auto ping = i.send(test::ipv4(IPPROTO_ICMP, "10.0.0.1", 0, "10.0.0.2", 0));
+	EXPECT_EQ(i.flags(ping), NFRING_VF_BYPASS);
+}

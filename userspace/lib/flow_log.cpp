@@ -155,9 +155,10 @@ std::string flow_log::format(const flow_event &e, const std::string &rules)
 		json_string(out, rules + ":" + std::to_string(e.line));
 	}
 	out += ",\"action\":";
-	out += e.action == action_kind::drop   ? "\"drop\""
-	       : e.action == action_kind::mark ? "\"mark\""
-	                                       : "\"accept\"";
+	out += e.action == action_kind::drop     ? "\"drop\""
+	       : e.action == action_kind::mark   ? "\"mark\""
+	       : e.action == action_kind::bypass ? "\"bypass\""
+	                                         : "\"accept\"";
 	if (e.action == action_kind::mark)
 		out += ",\"mark\":" + std::to_string(e.mark);
 	out += ",\"reason\":";

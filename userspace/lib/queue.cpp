@@ -88,7 +88,8 @@ std::string explain_bind_error(int err, const bind_options &o)
 queue::queue(const bind_options &opts, const std::string &device_path)
     : dev_(std::in_place, device_path)
 {
-	require_compatible(dev_->info());
+	const nfring_info info = dev_->info();
+	require_compatible(info);
 	poll_fd_ = kick_fd_ = dev_->fd();
 
 	layout_.size = sizeof(layout_);
@@ -98,6 +99,8 @@ queue::queue(const bind_options &opts, const std::string &device_path)
 	layout_.ring_entries = opts.ring_entries;
 	layout_.copy_range = opts.copy_range;
 	layout_.default_verdict = opts.default_verdict;
+	if (info.features & NFRING_FEAT_CT_BYPASS)
+		layout_.ct_bypass_mark = opts.ct_bypass_mark;
 	if (::ioctl(dev_->fd(), NFRING_IOC_BIND, &layout_) < 0) {
 		const int err = errno;
 		throw std::system_error(err, std::generic_category(),

@@ -287,6 +287,8 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 		r.action.kind = action_kind::accept;
 	} else if (act.text == "drop") {
 		r.action.kind = action_kind::drop;
+	} else if (act.text == "bypass") {
+		r.action.kind = action_kind::bypass;
 	} else if (act.text == "mark") {
 		r.action.kind = action_kind::mark;
 		const token &n = lp.next("mark value");
@@ -296,7 +298,7 @@ rule parse_rule(line_parser &lp, parse_context &ctx)
 			        "' (allowed: 0-4294967295)");
 	} else {
 		lp.fail("unknown action '" + act.text +
-		        "' (allowed: accept, drop, mark N)");
+		        "' (allowed: accept, drop, mark N, bypass)");
 	}
 	if (!lp.done() && lp.peek().text == "log" && !lp.peek().quoted) {
 		r.action.log = true;
@@ -422,6 +424,35 @@ bool is_default(const rule &r)
 
 } // namespace
 
+// The protocols on which this rule's decision depends on payload (see
+// payload_decides): its own, or those its field is read from.
+void ruleset::note_payload_protos(ruleset &rs, const rule &r)
+{
+	if (!r.inspects_payload())
+		return;
+	if (r.proto) {
+		rs.payload_protos_.set(*r.proto);
+		return;
+	}
+	if (r.has_pattern()) {
+		rs.payload_any_ = true;
+		return;
+	}
+	switch (r.field) {
+	case l7_field::dns_qname:
+		rs.payload_protos_.set(IPPROTO_UDP);
+		rs.payload_protos_.set(IPPROTO_TCP);
+		break;
+	case l7_field::quic_sni:
+	case l7_field::quic_alpn:
+		rs.payload_protos_.set(IPPROTO_UDP);
+		break;
+	default:
+		rs.payload_protos_.set(IPPROTO_TCP);
+		break;
+	}
+}
+
 // Every content and regex into one database; a pattern Hyperscan refuses
 // is reported at its rule's line.
 void ruleset::compile_patterns(ruleset &rs, const std::string &name)
@@ -519,6 +550,9 @@ ruleset ruleset::parse(std::string_view text, const std::string &name)
 		case l7_field::none:
 			break;
 		}
+		note_payload_protos(rs, r);
+		if (r.action.kind == action_kind::bypass)
+			rs.uses_bypass_ = true;
 		rs.rules_.push_back(std::move(r));
 		if (end == text.size())
 			break;

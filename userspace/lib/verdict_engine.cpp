@@ -31,6 +31,8 @@ const char *action_name(const rule_action &a)
 		return "accept";
 	case action_kind::drop:
 		return "drop";
+	case action_kind::bypass:
+		return "bypass";
 	default:
 		return "mark";
 	}
@@ -95,12 +97,24 @@ l7::pattern_scanner *verdict_engine::scan_for(const packet_view &pkt,
 	return scanner_.get();
 }
 
-void verdict_engine::apply(const rule_action &a, nfring_verdict &v)
+void verdict_engine::apply(const rule_action &a, nfring_verdict &v,
+                           bool final)
 {
 	switch (a.kind) {
 	case action_kind::accept:
 		v.verdict = NFRING_ACCEPT;
 		c_.accepted++;
+		break;
+	case action_kind::bypass:
+		v.verdict = NFRING_ACCEPT;
+		c_.accepted++;
+		// Only a decision nothing later can overturn: a bypassed
+		// flow is never seen again, so bypassing on a SYN or on an
+		// unacknowledged hello would let what follows pass unjudged.
+		if (final && opts_.bypass) {
+			v.flags |= NFRING_VF_BYPASS;
+			c_.bypassed++;
+		}
 		break;
 	case action_kind::drop:
 		v.verdict = NFRING_DROP;
@@ -144,13 +158,13 @@ void verdict_engine::log_event(const packet_view &pkt, const rule_action &a,
 void verdict_engine::emit_rule(const nfring_rx_desc &d, const packet_view *pkt,
                                std::size_t idx, bool cached,
                                std::vector<nfring_verdict> &out,
-                               const l7_state *st)
+                               const l7_state *st, bool final)
 {
 	const rule &r = rules_->rules()[idx];
 	nfring_verdict v{};
 	v.id = d.id;
 	c_.rule_hits[idx]++;
-	apply(r.action, v);
+	apply(r.action, v, final);
 	out.push_back(v);
 	if (r.action.log && !cached && pkt && log_) {
 		log_event(*pkt, r.action, r.line, log_reason::rule, r.field,
@@ -168,11 +182,11 @@ void verdict_engine::emit_rule(const nfring_rx_desc &d, const packet_view *pkt,
 }
 
 void verdict_engine::emit_action(const nfring_rx_desc &d, const rule_action &a,
-                                 std::vector<nfring_verdict> &out)
+                                 std::vector<nfring_verdict> &out, bool final)
 {
 	nfring_verdict v{};
 	v.id = d.id;
-	apply(a, v);
+	apply(a, v, final);
 	out.push_back(v);
 }
 
@@ -181,7 +195,9 @@ void verdict_engine::emit_code(const nfring_rx_desc &d, const packet_view *pkt,
                                std::vector<nfring_verdict> &out)
 {
 	if (code < rules_->rules().size()) {
-		emit_rule(d, pkt, code, true, out);
+		// A rule's code is in the flow cache only once nothing can
+		// contradict it (acknowledged, see observe's caller).
+		emit_rule(d, pkt, code, true, out, nullptr, true);
 		return;
 	}
 	emit_action(d,
@@ -356,7 +372,9 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 			if (!a)
 				continue;
 			c_.filter_hits[i]++;
-			emit_action(d, *a, out);
+			// A filter's bypass is its own promise about the
+			// flow.
+			emit_action(d, *a, out, true);
 			if (a->log)
 				std::fprintf(
 				        stderr,
@@ -390,12 +408,15 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 			emit_code(d, &*pkt, *hit, out);
 			return;
 		}
-		// Inspected and let go: rules per packet, no L7 fields.
+		// Inspected and let go: rules per packet, no L7 fields.  Its
+		// fields are never read again, so only patterns can change
+		// the answer.
 		emit_rule(d, &*pkt,
 		          rules_->match(*pkt, no_fields,
 		                        scan_for(*pkt, nullptr, false))
 		                  .index,
-		          false, out);
+		          false, out, nullptr,
+		          !(scanner_ && rules_->patterns_apply(*pkt)));
 		return;
 	}
 	const bool checksum_final =
@@ -467,7 +488,7 @@ void verdict_engine::judge(const nfring_rx_desc &d, clock::time_point now,
 	}
 	const std::size_t idx =
 	        rules_->match(*pkt, *st, scan_for(*pkt, nullptr, false)).index;
-	emit_rule(d, &*pkt, idx, false, out, st);
+	emit_rule(d, &*pkt, idx, false, out, st, headers_decide(*pkt));
 	// Not remembered for the flow: each datagram is a message of its own,
 	// so a resolver's first query (or a harmless first datagram) must not
 	// vouch for the next one on the same ports.

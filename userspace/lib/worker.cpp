@@ -158,6 +158,7 @@ queue_worker::queue_worker(queue &&q, const worker_options &opts,
 	vo.inconsistent = opts.inconsistent;
 	vo.flow_max = opts.flow_max;
 	vo.flow_idle = opts.flow_idle;
+	vo.bypass = q_.layout().ct_bypass_mark != 0;
 	const std::uint32_t entries = q_.layout().ring_entries;
 	engine_ = std::make_unique<verdict_engine>(
 	        vo, entries, std::move(filters),
@@ -532,7 +533,8 @@ std::string queue_worker::summary() const
 	std::ostringstream out;
 	out << "queue " << queue_num_ << ": packets " << v.packets
 	    << " accepted " << v.accepted << " dropped " << v.dropped
-	    << " marked " << v.marked << " flow_hits " << v.flow_hits
+	    << " marked " << v.marked << " bypassed " << v.bypassed
+	    << " flow_hits " << v.flow_hits
 	    << " flows " << engine_->flows() << " batches " << c_.batches
 	    << " syscalls " << c_.syscalls << " kicks " << c_.kicks
 	    << " wakeups " << c_.wakeups;

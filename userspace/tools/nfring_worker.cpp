@@ -56,6 +56,15 @@ void usage(std::FILE *out)
 	        "the "
 	        "worker dies\n"
 	        "                      (default drop)\n"
+	        "  --bypass-mark M     conntrack mark bits that a 'bypass' rule "
+	        "sets on a flow\n"
+	        "                      once its decision is final, 0-0xffffffff "
+	        "(default\n"
+	        "                      0x80000000; 0: bypass only accepts).  "
+	        "Pair it with\n"
+	        "                      an nft rule before the queue rule:\n"
+	        "                        ct mark & M == M accept\n"
+	        "                      See docs/bypass.md\n"
 	        "  --batch N           packets per pass, 1-1024 (default 64)\n"
 	        "  --coalesce-usecs N  under load, let packets gather up to N "
 	        "microseconds\n"
@@ -146,6 +155,7 @@ struct cli {
 	int cpu = -1;
 	bool check_only = false;
 	std::string log_target = "stderr";
+	cli() { opts.bind.ct_bypass_mark = 0x80000000u; }
 };
 
 cli parse_args(int argc, char **argv)
@@ -206,6 +216,20 @@ cli parse_args(int argc, char **argv)
 			else
 				bad("--default '" + std::string(v) +
 				    "': expected accept or drop");
+		} else if (a == "--bypass-mark") {
+			const std::string_view v = val();
+			const bool hex = v.starts_with("0x") || v.starts_with("0X");
+			const std::string_view digits = hex ? v.substr(2) : v;
+			std::uint32_t m = 0;
+			const auto r = std::from_chars(
+			        digits.data(), digits.data() + digits.size(), m,
+			        hex ? 16 : 10);
+			if (digits.empty() || r.ec != std::errc() ||
+			    r.ptr != digits.data() + digits.size())
+				bad("--bypass-mark '" + std::string(v) +
+				    "': expected 0-0xffffffff (hex with 0x, or "
+				    "decimal)");
+			c.opts.bind.ct_bypass_mark = m;
 		} else if (a == "--batch") {
 			c.opts.batch = static_cast<std::size_t>(
 			        number(a, val(), 1, 1024));
@@ -325,6 +349,16 @@ int main(int argc, char **argv)
 			        std::make_unique<nfring::queue_worker>(
 			                c.queues[i], opts, shared,
 			                &stats->data().queues[i]));
+		if (shared.current.load()->uses_bypass() &&
+		    !workers.front()->bypass_enabled())
+			std::fprintf(stderr,
+			             "nfring-worker: warning: 'bypass' rules "
+			             "will only accept: %s\n",
+			             c.opts.bind.ct_bypass_mark
+			                     ? "the loaded module cannot set "
+			                       "conntrack marks (no ct-bypass "
+			                       "feature)"
+			                     : "--bypass-mark is 0");
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "nfring-worker: %s\n", e.what());
 		return 1;

@@ -27,6 +27,10 @@ struct bind_options {
 	// Given to packets in flight when the queue goes away.  Drop, as
 	// NFQUEUE does when its listener closes.
 	std::uint32_t default_verdict = NFRING_DROP;
+	// Conntrack mark bits NFRING_VF_BYPASS sets (0: none).  Left out of
+	// the bind, quietly, when the module lacks NFRING_FEAT_CT_BYPASS:
+	// layout().ct_bypass_mark says what the queue got.
+	std::uint32_t ct_bypass_mark = 0;
 };
 
 // Owns one mmap'd region.

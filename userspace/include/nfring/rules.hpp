@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstddef>
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -61,7 +62,10 @@ public:
 	using std::runtime_error::runtime_error;
 };
 
-enum class action_kind : std::uint8_t { accept, drop, mark };
+// bypass: accept, and once the flow's decision is final, have the kernel
+// set the queue's conntrack bypass mark (NFRING_VF_BYPASS) so that an nft
+// `ct mark` rule before the queue rule passes the rest of the flow.
+enum class action_kind : std::uint8_t { accept, drop, mark, bypass };
 
 struct rule_action {
 	action_kind kind = action_kind::accept;
@@ -199,14 +203,25 @@ public:
 	bool reads_quic() const { return quic_l7_; }
 	bool reads_dns() const { return dns_l7_; }
 	bool tcp_patterns() const { return tcp_patterns_; }
+	// May a rule's decision on this protocol depend on payload (an L7
+	// field or a pattern)?  If not, the first rule a packet's headers
+	// match decides for its whole flow.
+	bool payload_decides(std::uint8_t proto) const
+	{
+		return payload_any_ || payload_protos_[proto];
+	}
+	bool uses_bypass() const { return uses_bypass_; }
 
 private:
 	static void compile_patterns(ruleset &rs, const std::string &name);
+	static void note_payload_protos(ruleset &rs, const rule &r);
 
 	std::vector<rule> rules_;
 	std::string source_;
 	bool tcp_l7_ = false, quic_l7_ = false, dns_l7_ = false;
 	bool tcp_patterns_ = false;
+	bool payload_any_ = false, uses_bypass_ = false;
+	std::bitset<256> payload_protos_;
 	std::shared_ptr<const l7::pattern_set> patterns_;
 	// For each rule, the first rule at or after it without a content or
 	// regex: where a packet that matched no pattern goes on.

@@ -39,6 +39,9 @@ struct verdict_options {
 	rule_action inconsistent{action_kind::drop};
 	std::size_t flow_max = 65536;
 	std::chrono::seconds flow_idle{60};
+	// The queue was bound with a conntrack bypass mark: `bypass` rules
+	// send NFRING_VF_BYPASS.  Otherwise they only accept.
+	bool bypass = false;
 };
 
 struct verdict_counters {
@@ -46,6 +49,9 @@ struct verdict_counters {
 	std::uint64_t flow_hits = 0, unparsed = 0;
 	std::uint64_t held = 0, released = 0, undecided = 0;
 	std::uint64_t inconsistent = 0;
+	// Verdicts that asked the kernel to bypass their flow (the kernel
+	// counts the flows: nfring_stats.bypass_flows).
+	std::uint64_t bypassed = 0;
 	std::vector<std::uint64_t> rule_hits;   // per rule of the current set
 	std::vector<std::uint64_t> filter_hits; // per custom filter
 };
@@ -127,16 +133,23 @@ private:
 		clock::time_point since{};
 	};
 
-	void apply(const rule_action &a, nfring_verdict &v);
+	// final: nothing the flow carries later can change this decision,
+	// so a bypass action may take the flow out of the queue.
+	void apply(const rule_action &a, nfring_verdict &v, bool final);
 	void emit_rule(const nfring_rx_desc &d, const packet_view *pkt,
 	               std::size_t idx, bool cached,
 	               std::vector<nfring_verdict> &out,
-	               const l7_state *st = nullptr);
+	               const l7_state *st = nullptr, bool final = false);
+	// Decided by headers alone for the whole flow?
+	bool headers_decide(const packet_view &pkt) const
+	{
+		return !rules_->payload_decides(pkt.proto);
+	}
 	void log_event(const packet_view &pkt, const rule_action &a,
 	               std::uint32_t line, log_reason why, l7_field field,
 	               const l7_state *st);
 	void emit_action(const nfring_rx_desc &d, const rule_action &a,
-	                 std::vector<nfring_verdict> &out);
+	                 std::vector<nfring_verdict> &out, bool final = false);
 	void emit_code(const nfring_rx_desc &d, const packet_view *pkt,
 	               std::uint32_t code, std::vector<nfring_verdict> &out);
 	bool hold(std::uint32_t slot, const nfring_rx_desc &d,

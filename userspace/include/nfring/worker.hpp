@@ -87,6 +87,11 @@ public:
 	void notify();
 
 	std::uint16_t queue_num() const { return queue_num_; }
+	// Bound with a conntrack bypass mark the module accepted.
+	bool bypass_enabled() const
+	{
+		return q_.layout().ct_bypass_mark != 0;
+	}
 	worker_counters counters() const;
 	std::size_t flows() const { return engine_->flows(); }
 	std::size_t held() const { return engine_->held(); }
