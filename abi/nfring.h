@@ -111,6 +111,11 @@
 					 NFRING_FEAT_WAKE_COALESCE | \
 					 NFRING_FEAT_NORMALIZE | \
 					 NFRING_FEAT_CT_BYPASS)
+/*
+ * Features a program must test before use; every module of this ABI
+ * version has the others.
+ */
+#define NFRING_FEAT_OPTIONAL		NFRING_FEAT_CT_BYPASS
 
 /*
  * NFRING_IOC_INFO: what this module speaks.  Userspace sets .size to
@@ -159,6 +164,8 @@ struct nfring_info {
  *  EINVAL     a value out of range, an unknown flag, a non-zero resv field,
  *             a size smaller than the first version of this struct
  *  EOPNOTSUPP ct_bypass_mark on a kernel without NFRING_FEAT_CT_BYPASS
+ *             (modules older than that feature answer EINVAL: test the
+ *             feature bit first)
  *  EBUSY      another file has bound this queue number in this netns
  *  EALREADY   this file is bound already
  *  E2BIG      ring_entries * frame size exceeds NFRING_MAX_FRAMES_BYTES
@@ -177,7 +184,7 @@ struct nfring_bind {
 	/* out: */
 	__u32 frame_size;	/* copy_range rounded up to NFRING_FRAME_ALIGN */
 	/*
-	 * in: the conntrack mark bits NFRING_VF_BYPASS sets (ORed into
+	 * in (left as given): the conntrack mark bits NFRING_VF_BYPASS sets (ORed into
 	 * ct->mark); 0 refuses that flag.  Was resv1 (zero) before
 	 * NFRING_FEAT_CT_BYPASS.
 	 */

@@ -191,7 +191,8 @@ unsigned int nfring_reinject(struct nf_queue_entry *entry,
 struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
 					 struct nfring_slot *slot);
 void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
-			 struct nf_queue_entry *entry, unsigned int verdict);
+			 struct nf_queue_entry *entry, unsigned int verdict,
+			 bool bypass);
 void nfring_apply_batch(struct nfring_queue *q, u32 n);
 void nfring_reinject_work(struct work_struct *work);
 void nfring_queue_kick(struct nfring_queue *q);

@@ -311,7 +311,8 @@ out:
 }
 
 static long nfring_ioctl_stats(struct file *file,
-			       struct nfring_stats __user *ustats)
+			       struct nfring_stats __user *ustats,
+			       size_t cmd_size)
 {
 	struct nfring_queue *q = nfring_file_queue(file);
 	struct nfring_stats st;
@@ -320,7 +321,11 @@ static long nfring_ioctl_stats(struct file *file,
 
 	if (!q)
 		return -ENXIO;
-	err = nfring_out_size(&ustats->size, sizeof(st), &filled);
+	/* Never more than the command number says the caller's struct has. */
+	if (cmd_size < sizeof(__u32))
+		return -EINVAL;
+	err = nfring_out_size(&ustats->size, min(sizeof(st), cmd_size),
+			      &filled);
 	if (err)
 		return err;
 	nfring_queue_stats(q, &st);
@@ -356,7 +361,7 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 		if (_IOC_TYPE(cmd) == NFRING_IOC_MAGIC &&
 		    _IOC_NR(cmd) == _IOC_NR(NFRING_IOC_STATS) &&
 		    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE))
-			return nfring_ioctl_stats(file, uarg);
+			return nfring_ioctl_stats(file, uarg, _IOC_SIZE(cmd));
 		return -ENOTTY;
 	}
 }

@@ -224,7 +224,7 @@ static void nfring_queue_default_verdicts(struct nfring_queue *q)
 		spin_unlock_bh(&q->lock);
 
 		rcu_read_lock();
-		nfring_finish_entry(q, slot, entry, q->default_verdict);
+		nfring_finish_entry(q, slot, entry, q->default_verdict, false);
 		rcu_read_unlock();
 
 		spin_lock_bh(&q->lock);

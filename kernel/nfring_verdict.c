@@ -54,6 +54,17 @@ struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
 	return entry;
 }
 
+static void nfring_count_bypass(struct nfring_queue *q,
+				enum nfring_ct_bypass r)
+{
+	/* NFRING_CT_BYPASS_ALREADY (more packets of a bypassed flow that
+	 * were in flight) is not counted: bypass_flows counts flows. */
+	if (r == NFRING_CT_BYPASS_SET)
+		q->c.bypass_flows++;
+	else if (r == NFRING_CT_BYPASS_NO_CT)
+		q->c.bypass_no_ct++;
+}
+
 /*
  * Continue hook traversal for a packet taken with nfring_take_entry, and
  * count the outcome.  If netfilter flushed the queue while we held the
@@ -62,7 +73,8 @@ struct nf_queue_entry *nfring_take_entry(struct nfring_queue *q,
  * frees it.
  */
 void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
-			 struct nf_queue_entry *entry, unsigned int verdict)
+			 struct nf_queue_entry *entry, unsigned int verdict,
+			 bool bypass)
 {
 	bool flushed;
 
@@ -77,6 +89,10 @@ void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
 		nfring_drop_entry(entry);
 		return;
 	}
+	/* Only now: a flushed, dropped packet must not open its flow. */
+	if (bypass && verdict == NF_ACCEPT)
+		nfring_count_bypass(q, nfring_ct_bypass(entry->skb,
+							q->ct_bypass_mark));
 
 	switch (nfring_reinject(entry, &slot->queued_by, verdict)) {
 	case NF_ACCEPT:
@@ -90,15 +106,6 @@ void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
 		q->c.dropped++;
 		break;
 	}
-}
-
-static void nfring_count_bypass(struct nfring_queue *q,
-				enum nfring_ct_bypass r)
-{
-	if (r == NFRING_CT_BYPASS_SET)
-		q->c.bypass_flows++;
-	else if (r == NFRING_CT_BYPASS_NO_CT)
-		q->c.bypass_no_ct++;
 }
 
 /*
@@ -194,11 +201,9 @@ static bool nfring_apply_verdict(struct nfring_queue *q,
 				q->c.mangled++;
 			}
 		}
-		if ((v->flags & NFRING_VF_BYPASS) && verdict == NF_ACCEPT)
-			nfring_count_bypass(q, nfring_ct_bypass(entry->skb,
-							q->ct_bypass_mark));
 	}
-	nfring_finish_entry(q, slot, entry, verdict);
+	nfring_finish_entry(q, slot, entry, verdict,
+			    v->flags & NFRING_VF_BYPASS);
 	return true;
 
 invalid:

@@ -147,7 +147,14 @@ int main()
 	expect_errno("mmap before bind", p == MAP_FAILED ? -1 : 0, ENXIO);
 
 	nfring_bind b = good_bind(41);
+	// The bypass mark (was resv1): accepted, and left as given.
+	b.ct_bypass_mark = 0x40000000;
 	expect_errno("bind queue 41", ioctl(fd, NFRING_IOC_BIND, &b), 0);
+	if (b.ct_bypass_mark != 0x40000000) {
+		std::printf("FAIL: ct_bypass_mark came back as 0x%x\n",
+		            b.ct_bypass_mark);
+		failures++;
+	}
 	nfring_bind again = good_bind(42);
 	expect_errno("second bind on one file",
 	             ioctl(fd, NFRING_IOC_BIND, &again), EALREADY);

@@ -108,7 +108,8 @@ void require_compatible(const nfring_info &info)
 		                ", this program ABI " +
 		                std::to_string(NFRING_ABI_VERSION) +
 		                "; rebuild and reload the module");
-	const std::uint64_t missing = NFRING_FEAT_ALL & ~info.features;
+	const std::uint64_t missing =
+	        NFRING_FEAT_ALL & ~NFRING_FEAT_OPTIONAL & ~info.features;
 	if (missing)
 		throw std::system_error(
 		        EOPNOTSUPP, std::generic_category(),
