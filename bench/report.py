@@ -8,28 +8,53 @@ path = sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json"
 with open(path) as f:
     r = json.load(f)
 
+OVER = "_over_nfring"
+
+
+def ordered(rows):
+    """Rows in the file's order, except that each MODE_over_nfring row
+    (the NFQUEUE consumer over nfring, run in the nfring phase) follows
+    the rows of MODE (the same consumer over nfnetlink_queue, run later)
+    when the file has them."""
+    modes = {t["mode"] for t in rows}
+    moved = [t for t in rows
+             if t["mode"].endswith(OVER) and t["mode"][:-len(OVER)] in modes]
+    out = [t for t in rows if not any(t is m for m in moved)]
+    for t in moved:
+        base = t["mode"][:-len(OVER)]
+        at = max(i for i, u in enumerate(out) if u["mode"] in (base, t["mode"]))
+        out.insert(at + 1, t)
+    return out
+
+
+# The mode column: as wide as the longest name (16 before the
+# *_over_nfring modes).
+mw = max([16] + [len(t["mode"]) for w in ("throughput", "latency", "pktgen",
+                                           "tcp") for t in r.get(w, [])])
+
 print(f"kernel {r['kernel']}, accel {r['accel']}, {r['vcpus']} vCPUs, "
       f"{r['runs']} runs of {r['seconds_per_run']} s per point (median shown)")
 print()
-hdr = (f"{'mode':<16} {'size':>5} {'sent pps':>9} {'deliv pps':>9} "
+hdr = (f"{'mode':<{mw}} {'size':>5} {'sent pps':>9} {'deliv pps':>9} "
        f"{'min':>7} {'max':>7} {'cpu us/pkt':>10} {'usr':>6} {'sys':>6} "
        f"{'sirq':>6} {'sysc/pkt':>8} {'ctx/pkt':>7} {'q drops':>8}")
 print(hdr)
 print("-" * len(hdr))
 tp = {(t["mode"], t["size"]): t for t in r["throughput"]}
-for t in r["throughput"]:
-    print(f"{t['mode']:<16} {t['size']:>5} {t['sent_pps']:>9} "
+for t in ordered(r["throughput"]):
+    print(f"{t['mode']:<{mw}} {t['size']:>5} {t['sent_pps']:>9} "
           f"{t['delivered_pps']:>9} {t['delivered_pps_min']:>7} "
           f"{t['delivered_pps_max']:>7} {t['cpu_us_per_pkt']:>10.1f} "
           f"{t['cpu_user_us']:>6.1f} {t['cpu_sys_us']:>6.1f} "
           f"{t['cpu_softirq_us']:>6.1f} {t['syscalls_per_pkt']:>8.3f} "
           f"{t['ctxsw_per_pkt']:>7.3f} {t['queue_drops']:>8}")
 print()
-print(f"{'latency (UDP ping-pong)':<24} {'samples':>7} {'p50 us':>8} "
+lw = max(24, mw)
+print(f"{'latency (UDP ping-pong)':<{lw}} {'samples':>7} {'p50 us':>8} "
       f"{'p90 us':>8} {'p99 us':>8} {'p99.9 us':>9}")
 lat = {l["mode"]: l for l in r["latency"]}
-for l in r["latency"]:
-    print(f"{l['mode']:<24} {l['samples']:>7} {l['p50_us']:>8.0f} "
+for l in ordered(r["latency"]):
+    print(f"{l['mode']:<{lw}} {l['samples']:>7} {l['p50_us']:>8.0f} "
           f"{l['p90_us']:>8.0f} {l['p99_us']:>8.0f} {l['p999_us']:>9.0f}")
 
 
@@ -37,13 +62,13 @@ pg = {(t["mode"], t["size"]): t for t in r.get("pktgen", [])}
 if pg:
     print()
     print("pktgen (in-kernel generator, netif_receive into the box)")
-    hdr = (f"{'mode':<16} {'size':>5} {'inject pps':>10} {'deliv pps':>9} "
+    hdr = (f"{'mode':<{mw}} {'size':>5} {'inject pps':>10} {'deliv pps':>9} "
            f"{'min':>7} {'max':>7} {'cpu us/pkt':>10} {'q drops':>8} "
            f"{'sysc/pkt':>8}")
     print(hdr)
     print("-" * len(hdr))
-    for t in r["pktgen"]:
-        print(f"{t['mode']:<16} {t['size']:>5} {t['injected_pps']:>10} "
+    for t in ordered(r["pktgen"]):
+        print(f"{t['mode']:<{mw}} {t['size']:>5} {t['injected_pps']:>10} "
               f"{t['delivered_pps']:>9} {t['delivered_pps_min']:>7} "
               f"{t['delivered_pps_max']:>7} {t['cpu_us_per_pkt']:>10.1f} "
               f"{t['queue_drops']:>8} {t.get('syscalls_per_pkt', 0):>8.3f}")
@@ -52,12 +77,12 @@ tcp = {t["mode"]: t for t in r.get("tcp", [])}
 if tcp:
     print()
     print("TCP bulk (iperf3, one stream)")
-    hdr = (f"{'mode':<16} {'Mbit/s':>8} {'min':>8} {'max':>8} {'retrans':>8} "
+    hdr = (f"{'mode':<{mw}} {'Mbit/s':>8} {'min':>8} {'max':>8} {'retrans':>8} "
            f"{'cpu us/MB':>10} {'queued pkts':>11} {'q drops':>8}")
     print(hdr)
     print("-" * len(hdr))
-    for t in r["tcp"]:
-        print(f"{t['mode']:<16} {t['mbit_s']:>8.1f} {t['mbit_s_min']:>8.1f} "
+    for t in ordered(r["tcp"]):
+        print(f"{t['mode']:<{mw}} {t['mbit_s']:>8.1f} {t['mbit_s_min']:>8.1f} "
               f"{t['mbit_s_max']:>8.1f} {t['retransmits']:>8} "
               f"{t['cpu_us_per_mb']:>10.1f} {t.get('queued_pkts', 0):>11} "
               f"{t.get('queue_drops', 0):>8}")
@@ -129,4 +154,45 @@ if notes:
     print()
     print("other ratios (no target):")
     for n in notes:
+        print(f"  {n}")
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+# The same NFQUEUE program (nfring-nfq-consumer, same flags) over
+# libnetfilter_queue over nfring and over nfnetlink_queue, in this run.
+over = []
+for base in ("nfqueue", "nfqueue_batch"):
+    mode = base + OVER
+    for size in (64, 1500):
+        o, b = tp.get((mode, size)), tp.get((base, size))
+        if o and b:
+            over.append(f"{size} B UDP, {mode} / {base}: delivered pps "
+                        f"{ratio(o['delivered_pps'], b['delivered_pps'])}, "
+                        f"CPU per packet "
+                        f"{ratio(o['cpu_us_per_pkt'], b['cpu_us_per_pkt'])}; "
+                        f"syscalls per packet {o['syscalls_per_pkt']:.3f} vs "
+                        f"{b['syscalls_per_pkt']:.3f}")
+    if mode in lat and base in lat:
+        o, b = lat[mode], lat[base]
+        over.append(f"idle RTT, {mode} / {base}: p50 "
+                    f"{ratio(o['p50_us'], b['p50_us'])}, p99 "
+                    f"{ratio(o['p99_us'], b['p99_us'])}")
+    for size in (64, 1500):
+        o, b = pg.get((mode, size)), pg.get((base, size))
+        if o and b:
+            over.append(f"pktgen {size} B, {mode} / {base}: delivered pps "
+                        f"{ratio(o['delivered_pps'], b['delivered_pps'])}, "
+                        f"CPU per packet "
+                        f"{ratio(o['cpu_us_per_pkt'], b['cpu_us_per_pkt'])}")
+    if mode in tcp and base in tcp:
+        over.append(f"TCP, {mode} / {base}: Mbit/s "
+                    f"{ratio(tcp[mode]['mbit_s'], tcp[base]['mbit_s'])}")
+if over:
+    print()
+    print("the NFQUEUE consumer over nfring / over nfnetlink_queue "
+          "(one binary, this run; no target):")
+    for n in over:
         print(f"  {n}")

@@ -14,6 +14,15 @@
 #                       generator is not the bottleneck; the server's nft
 #                       counts and drops what arrives.
 #   tcp                 iperf3 bulk TCP, client -> server.
+#
+# The NFQUEUE modes run one program, nfring-nfq-consumer (bench/tools),
+# linked against libnetfilter_queue.so.1.  nfqueue and nfqueue_batch load
+# the system's library, over nfnetlink_queue; nfqueue_over_nfring and
+# nfqueue_batch_over_nfring run the same binary with the same flags, with
+# LD_LIBRARY_PATH naming libnetfilter_queue over nfring (userspace/nfq,
+# which mkinitramfs.sh installs in $NFQ_LIB), so they belong to the nfring
+# phase.  nfring-nfq-run does the same, but is not in the image and names
+# the build's install prefix.
 source /tests/lib.sh
 trap 'pkill -f nfring-worker; pkill -f nfring-nfq-consumer; pkill -x iperf3; topo_down' EXIT
 
@@ -25,6 +34,15 @@ PKTGEN_SIZES=$(echo "${NFRING_BENCH_PKTGEN_SIZES:-64,1500}" | tr , ' ')
 LAT_SAMPLES=${NFRING_BENCH_LAT_SAMPLES:-5000}
 mkdir -p /results
 printf 'accept\n' > /tmp/accept.rules
+NFQ_LIB=/usr/lib/x86_64-linux-gnu/nfring
+[ -e "$NFQ_LIB/libnetfilter_queue.so.1" ] ||
+	fail "libnetfilter_queue over nfring missing from the VM image ($NFQ_LIB)"
+# The consumer must resolve the library to ours (the loader's own listing;
+# there is no ldd in the guest), or the *_over_nfring modes would measure
+# the system's library failing to bind.
+nfq_libs=$(LD_TRACE_LOADED_OBJECTS=1 LD_LIBRARY_PATH=$NFQ_LIB nfring-nfq-consumer)
+grep -q "libnetfilter_queue.so.1 => $NFQ_LIB/libnetfilter_queue.so.1" <<<"$nfq_libs" ||
+	fail "nfring-nfq-consumer does not load $NFQ_LIB/libnetfilter_queue.so.1: $nfq_libs"
 # The demo's DPI rules (mkinitramfs.sh copies examples/*.rules here).
 DPI_RULES=/examples/dpi.rules
 [ -r "$DPI_RULES" ] || fail "$DPI_RULES missing from the VM image"
@@ -33,11 +51,11 @@ command -v iperf3 >/dev/null ||
 
 # The modes of each workload, in the two phases (nfring loaded, then
 # nfnetlink_queue loaded).
-UDP_MODES_NFRING="noqueue nfring nfring_busypoll nfring_dpi"
+UDP_MODES_NFRING="noqueue nfring nfring_busypoll nfring_dpi nfqueue_over_nfring nfqueue_batch_over_nfring"
 UDP_MODES_NFQ="nfqueue nfqueue_batch"
-PG_MODES_NFRING="noqueue nfring"
+PG_MODES_NFRING="noqueue nfring nfqueue_batch_over_nfring nfqueue_over_nfring"
 PG_MODES_NFQ="nfqueue_batch nfqueue"
-TCP_MODES_NFRING="noqueue nfring"
+TCP_MODES_NFRING="noqueue nfring nfqueue_batch_over_nfring nfqueue_over_nfring"
 TCP_MODES_NFQ="nfqueue_batch nfqueue"
 
 accel=kvm
@@ -55,7 +73,7 @@ progress() { # LABEL SIZE RUN
 	elapsed=$((now - t_start))
 	eta=0
 	[ "$done_runs" -gt 0 ] && eta=$(( elapsed * (total - done_runs) / done_runs ))
-	printf '[%2d/%d] %-22s %7s run %d/%d  (elapsed %ds, about %ds left)\n' \
+	printf '[%2d/%d] %-32s %7s run %d/%d  (elapsed %ds, about %ds left)\n' \
 		"$((done_runs + 1))" "$total" "$1" "${2:+$2 B}" "$3" "$RUNS" "$elapsed" "$eta"
 }
 
@@ -66,6 +84,40 @@ cpu_ticks() {
 
 need_handler() { # nfring|nfnetlink_queue
 	grep -q "^$1 " /proc/modules || fail "expected $1 to be the queue handler"
+}
+
+# The counters of queue 0 the nfring-phase modes read from the box's
+# /proc/net/nfring.  Packets the queue handler dropped or let past without
+# queueing: ring_full, fail_open (as before: a full ring), and
+# normalize_failed (a checksum it could not finish: the packet is dropped;
+# only libnetfilter_queue over nfring binds with NFRING_BIND_NORMALIZE).
+NFRING_DROP_COLS="ring_full fail_open normalize_failed"
+
+# nfring_stat COLUMN...: the sum of those counters of queue 0 in the box's
+# /proc/net/nfring, found by the header's names (0 when it is not bound).
+nfring_stat() {
+	ip netns exec box awk -v cols="$*" '
+		$1 == "queue" && $2 == "pid" { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+		("queue" in idx) && $1 == "0" {
+			n = split(cols, c, " ")
+			for (i = 1; i <= n; i++) s += $idx[c[i]]
+		}
+		END { print s + 0 }' /proc/net/nfring
+}
+
+# nfring_need_columns COLUMN...: fail unless /proc/net/nfring names them all
+# (nfring_stat would read a missing one as the queue number).
+nfring_need_columns() {
+	local missing
+	missing=$(ip netns exec box awk -v cols="$*" '
+		$1 == "queue" && $2 == "pid" {
+			for (i = 1; i <= NF; i++) have[$i] = 1
+			n = split(cols, c, " ")
+			for (i = 1; i <= n; i++) if (!(c[i] in have)) printf " %s", c[i]
+			found = 1
+		}
+		END { if (!found) printf " (no header line)" }' /proc/net/nfring)
+	[ -z "$missing" ] || fail "/proc/net/nfring lacks the columns:$missing"
 }
 
 # UDP ports of the saturation and ping-pong traffic.  nfring_dpi sends both
@@ -90,6 +142,7 @@ qrule() {
 }
 
 CONS_PID=
+CONS_MODE=
 # CONS_CPU: when set, the consumer is pinned to that CPU (the pktgen runs
 # keep it off the generator's CPU 0, for every mode alike).
 CONS_CPU=
@@ -97,7 +150,16 @@ start_consumer() { # MODE [RULES]: RULES default to the UDP saturation rule
 	box_rules "${2:-$(qrule "$1" "udp dport $(udp_port "$1")")}"
 	local pin=
 	[ -z "$CONS_CPU" ] || pin="taskset -c $CONS_CPU"
+	CONS_MODE=$1
+	# ip netns exec, taskset and env each exec the next: CONS_PID is the
+	# consumer's own PID (ctx_switches, kill, the binder's PID below).
 	case $1 in
+	nfqueue_over_nfring) need_handler nfring
+		ip netns exec box $pin env LD_LIBRARY_PATH=$NFQ_LIB nfring-nfq-consumer --queue 0 --batch 1 > /tmp/cons.out & CONS_PID=$!
+		nfring_bound_by_consumer "$1" ;;
+	nfqueue_batch_over_nfring) need_handler nfring
+		ip netns exec box $pin env LD_LIBRARY_PATH=$NFQ_LIB nfring-nfq-consumer --queue 0 --batch 32 > /tmp/cons.out & CONS_PID=$!
+		nfring_bound_by_consumer "$1" ;;
 	nfqueue) need_handler nfnetlink_queue
 		ip netns exec box $pin nfring-nfq-consumer --queue 0 --batch 1 > /tmp/cons.out & CONS_PID=$! ;;
 	nfqueue_batch) need_handler nfnetlink_queue
@@ -113,29 +175,72 @@ start_consumer() { # MODE [RULES]: RULES default to the UDP saturation rule
 	sleep 0.5
 }
 
+# nfring_bound_by_consumer MODE: wait until the consumer is the binder of
+# queue 0 in /proc/net/nfring (the library binds at nfq_fd()).  One that
+# loaded the system's library instead would fail to bind and exit.
+nfring_bound_by_consumer() {
+	local _
+	for _ in $(seq 100); do
+		[ "$(qstat 0 pid)" = "$CONS_PID" ] && return 0
+		kill -0 "$CONS_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "$1: nfring-nfq-consumer (PID $CONS_PID) did not bind queue 0 over nfring: $(cat /tmp/cons.out); /proc/net/nfring: $(ip netns exec box cat /proc/net/nfring)"
+}
+
 # ctx_switches PID: voluntary + involuntary over all threads.
 ctx_switches() {
 	cat /proc/"$1"/task/*/status 2>/dev/null |
 		awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
 }
 
+# queue_drops MODE: read while the consumer still holds the queue.  The
+# *_over_nfring pattern comes before nfqueue*, which would match it.
 queue_drops() { # MODE
 	case $1 in
-	nfring*) ip netns exec box awk '$1 == "0" { print $13 + $14 }' /proc/net/nfring ;;
+	nfring* | *_over_nfring) nfring_stat $NFRING_DROP_COLS ;;
 	nfqueue*) ip netns exec box awk '$1 == "0" { print $6 + $7 }' /proc/net/netfilter/nfnetlink_queue ;;
 	*) echo 0 ;;
 	esac
 }
 
+# cons_field NAME: the value after NAME in the consumer's last summary.
+cons_field() {
+	awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' /tmp/cons.out | tail -n1
+}
+
+# stop_consumer: sets CTX, SYSCALLS (the consumer's system calls over its
+# life) and CPKTS (the packets it saw).
+#
+# nfring-worker and nfring-nfq-consumer count their own calls.  Over
+# nfnetlink_queue each of the consumer's calls (poll, recv, verdict) is one
+# system call.  Over nfring, libnetfilter_queue answers recv from the rings
+# (MSG_DONTWAIT: an empty ring is EAGAIN, no epoll_wait) and puts verdicts
+# on the verdict ring, kicking the module with one write only when its
+# reinject work went idle.  Its system calls are then the consumer's polls
+# plus the kicks, which the module counts per queue (read before the
+# consumer unbinds; a kick by its last batch flush, at exit, is missed).
 stop_consumer() {
 	CTX=0 DROPS=0 SYSCALLS=0 CPKTS=0
 	[ -n "$CONS_PID" ] || return 0
 	CTX=$(ctx_switches "$CONS_PID")
+	local kicks=0
+	case $CONS_MODE in
+	*_over_nfring) kicks=$(nfring_stat kicks) ;;
+	esac
 	kill -TERM "$CONS_PID"
 	wait "$CONS_PID" || true
 	CONS_PID=
-	SYSCALLS=$(awk '{ for (i = 1; i < NF; i++) if ($i == "syscalls") print $(i + 1) }' /tmp/cons.out | tail -n1)
-	CPKTS=$(awk '{ for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }' /tmp/cons.out | tail -n1)
+	SYSCALLS=$(cons_field syscalls)
+	CPKTS=$(cons_field packets)
+	case $CONS_MODE in
+	*_over_nfring)
+		local polls
+		polls=$(cons_field poll_calls)
+		SYSCALLS=$(( ${polls:-0} + kicks ))
+		echo "    over nfring: ${CPKTS:-0} packets; system calls: ${polls:-0} polls + $kicks kicks; from the rings without one: $(cons_field recv_calls) recv, $(cons_field verdict_calls) verdict calls"
+		;;
+	esac
 }
 
 # dpi_decided WHAT SENT DELIVERED: after an nfring_dpi run, show which rule
@@ -389,6 +494,7 @@ tcp_matrix() { # MODE...
 
 topo_up
 modprobe nfring
+nfring_need_columns pid $NFRING_DROP_COLS kicks
 matrix $UDP_MODES_NFRING
 pktgen_matrix $PG_MODES_NFRING
 tcp_matrix $TCP_MODES_NFRING
