@@ -161,6 +161,13 @@ def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a"
 
 
+def pps_and_cpu(label, o, b):
+    return (f"{label}: delivered pps "
+            f"{ratio(o['delivered_pps'], b['delivered_pps'])}, "
+            f"CPU per packet "
+            f"{ratio(o['cpu_us_per_pkt'], b['cpu_us_per_pkt'])}")
+
+
 # The same NFQUEUE program (nfring-nfq-consumer, same flags) over
 # libnetfilter_queue over nfring and over nfnetlink_queue, in this run.
 over = []
@@ -169,11 +176,9 @@ for base in ("nfqueue", "nfqueue_batch"):
     for size in (64, 1500):
         o, b = tp.get((mode, size)), tp.get((base, size))
         if o and b:
-            over.append(f"{size} B UDP, {mode} / {base}: delivered pps "
-                        f"{ratio(o['delivered_pps'], b['delivered_pps'])}, "
-                        f"CPU per packet "
-                        f"{ratio(o['cpu_us_per_pkt'], b['cpu_us_per_pkt'])}; "
-                        f"syscalls per packet {o['syscalls_per_pkt']:.3f} vs "
+            over.append(pps_and_cpu(f"{size} B UDP, {mode} / {base}", o, b)
+                        + f"; syscalls per packet "
+                        f"{o['syscalls_per_pkt']:.3f} vs "
                         f"{b['syscalls_per_pkt']:.3f}")
     if mode in lat and base in lat:
         o, b = lat[mode], lat[base]
@@ -183,10 +188,8 @@ for base in ("nfqueue", "nfqueue_batch"):
     for size in (64, 1500):
         o, b = pg.get((mode, size)), pg.get((base, size))
         if o and b:
-            over.append(f"pktgen {size} B, {mode} / {base}: delivered pps "
-                        f"{ratio(o['delivered_pps'], b['delivered_pps'])}, "
-                        f"CPU per packet "
-                        f"{ratio(o['cpu_us_per_pkt'], b['cpu_us_per_pkt'])}")
+            over.append(pps_and_cpu(f"pktgen {size} B, {mode} / {base}",
+                                    o, b))
     if mode in tcp and base in tcp:
         over.append(f"TCP, {mode} / {base}: Mbit/s "
                     f"{ratio(tcp[mode]['mbit_s'], tcp[base]['mbit_s'])}")
