@@ -31,6 +31,7 @@ sanitizer_build() {
 		cmake -S . -B "build/sanitize-$kind" -DNFRING_SANITIZE=$kind >/dev/null
 		cmake --build "build/sanitize-$kind" -j "$(nproc)" --target nfring_unit_tests
 	done
+	cmake --build build/sanitize-address -j "$(nproc)" --target nfring_nfq_tests
 }
 phase sanitizers sanitizer_build
 # libFuzzer needs clang: a separate small build of the L7 parsers.

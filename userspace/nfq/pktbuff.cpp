@@ -4,6 +4,7 @@
 // (tests/unit/nfq_helpers_test.cpp compares the two on the same packets).
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -21,11 +22,17 @@ extern "C" {
 NFQ_EXPORT struct pkt_buff *pktb_alloc(int family, void *data, size_t len,
                                        size_t extra)
 {
-	// One allocation: the header, then len + extra bytes of room.
-	auto *b = static_cast<pkt_buff *>(std::calloc(1, sizeof(pkt_buff) + len + extra));
+	// One allocation: the header, then len + extra bytes of room.  An
+	// Ethernet frame starts 2 bytes in, as the kernel's NET_IP_ALIGN
+	// places it, so that its IP header is aligned for the struct
+	// iphdr/ip6_hdr pointers the API hands out.
+	const std::size_t pad = family == AF_BRIDGE ? 2 : 0;
+	static_assert(sizeof(pkt_buff) % alignof(std::max_align_t) == 0);
+	auto *b = static_cast<pkt_buff *>(
+	        std::calloc(1, sizeof(pkt_buff) + pad + len + extra));
 	if (!b)
 		return nullptr;
-	b->head = reinterpret_cast<std::uint8_t *>(b + 1);
+	b->head = reinterpret_cast<std::uint8_t *>(b + 1) + pad;
 	std::memcpy(b->head, data, len);
 	b->data = b->head;
 	b->len = static_cast<std::uint32_t>(len);
