@@ -894,7 +894,18 @@ void answerer::run()
 {
 	auto *up = r_.upage();
 	double next_sweep = now_s() + 0.1, next_full = now_s() + 1;
+	bool hold_swept = false;
 	for (int ph; (ph = current_phase()) != finish;) {
+		// Entering the hold: answer everything outstanding once.  A
+		// flush just before (a link flap, a chain deleted) leaves its
+		// packets' frames orphaned until their verdicts come; with
+		// none coming, a flushed full ring had no frame left, every new
+		// packet found it full, and none piled up to die with (CI saw
+		// 0 in flight on 6.12).
+		if (ph == hold && !hold_swept) {
+			sweep(true);
+			hold_swept = true;
+		}
 		const std::uint32_t prod =
 		        load(r_.kpage()->rx_producer,
 		             std::memory_order_acquire); // (B)
