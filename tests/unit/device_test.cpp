@@ -80,3 +80,20 @@ TEST(Compatibility, FeatureNamesShowUnknownBitsInHex)
 	          "rings, 0x10000000000");
 	EXPECT_EQ(nfring::feature_names(0), "");
 }
+
+TEST(Compatibility, EveryFeatureHasAName)
+{
+	EXPECT_EQ(nfring::feature_names(NFRING_FEAT_ALL).find("0x"),
+	          std::string::npos)
+	        << nfring::feature_names(NFRING_FEAT_ALL);
+}
+
+TEST(Compatibility, OptionalFeaturesMayBeMissing)
+{
+	// A kernel without CONFIG_NF_CONNTRACK_MARK: no flow bypass, but the
+	// worker still runs.
+	nfring_info info{};
+	info.abi_version = NFRING_ABI_VERSION;
+	info.features = NFRING_FEAT_ALL & ~NFRING_FEAT_OPTIONAL;
+	EXPECT_NO_THROW(nfring::require_compatible(info));
+}

@@ -32,6 +32,7 @@ std::string feature_names(std::uint64_t bits)
 	        {NFRING_FEAT_MARK_MANGLE, "mark-mangle"},
 	        {NFRING_FEAT_WAKE_COALESCE, "wake-coalesce"},
 	        {NFRING_FEAT_NORMALIZE, "normalize"},
+	        {NFRING_FEAT_CT_BYPASS, "ct-bypass"},
 	};
 	std::string out;
 	for (const auto &n : names) {
