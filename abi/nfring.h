@@ -105,12 +105,18 @@
  * Absent when the kernel was built without CONFIG_NF_CONNTRACK_MARK.
  */
 #define NFRING_FEAT_CT_BYPASS		(1ULL << 5)
+/*
+ * NFRING_BIND_METADATA, _CONNTRACK and _UID_GID, nfring_bind.meta_off and
+ * struct nfring_rx_meta; NFRING_BIND_NORMALIZE segments GSO packets.
+ */
+#define NFRING_FEAT_METADATA		(1ULL << 6)
 #define NFRING_FEAT_ALL			(NFRING_FEAT_QUEUE_HANDLER | \
 					 NFRING_FEAT_RINGS | \
 					 NFRING_FEAT_MARK_MANGLE | \
 					 NFRING_FEAT_WAKE_COALESCE | \
 					 NFRING_FEAT_NORMALIZE | \
-					 NFRING_FEAT_CT_BYPASS)
+					 NFRING_FEAT_CT_BYPASS | \
+					 NFRING_FEAT_METADATA)
 /*
  * Features a program must test before use; every module of this ABI
  * version has the others.
@@ -150,19 +156,43 @@ struct nfring_info {
  * Packets as nfnetlink_queue delivers them to a queue without
  * NFQA_CFG_F_GSO: a packet whose L4 checksum is left to the device
  * (CHECKSUM_PARTIAL, NFRING_RX_CSUM_NOTREADY) has it finished before the
- * copy, so the frame holds the packet as it will be on the wire.  One that
- * cannot be finished is dropped and counted in normalize_failed.  GSO
- * packets are not segmented yet: they still arrive whole (NFRING_RX_GSO),
- * with their checksum left as it is.
+ * copy, so the frame holds the packet as it will be on the wire, and a
+ * GSO super-packet is split into its segments, each queued as a packet of
+ * its own (with its own id and verdict; gso_segmented counts the splits).
+ * A checksum that cannot be finished drops the packet (normalize_failed);
+ * a packet that cannot be segmented is dropped too (gso_failed).
  */
 #define NFRING_BIND_NORMALIZE	(1U << 1)
-#define NFRING_BIND_ALL		(NFRING_BIND_FAIL_OPEN | NFRING_BIND_NORMALIZE)
+/*
+ * Metadata beside each packet, as nfnetlink_queue's optional attributes:
+ * a struct nfring_rx_meta per frame, at meta_off in the KERNEL region,
+ * written with the descriptor (before (A)) and valid until the packet's
+ * verdict.  Without this flag the region holds no such array.
+ */
+#define NFRING_BIND_METADATA	(1U << 2)
+/*
+ * With METADATA: the packet's conntrack state, status, mark and id
+ * (NFQA_CFG_F_CONNTRACK).  The id needs nf_conntrack's nf_ct_get_id: if
+ * nf_conntrack is loaded at bind, the queue holds a reference to it (it
+ * cannot be unloaded while the queue is bound); if not, ids are absent.
+ */
+#define NFRING_BIND_CONNTRACK	(1U << 3)
+/*
+ * With METADATA: the uid and gid owning a local socket's file
+ * (NFQA_CFG_F_UID_GID), for packets a local socket sends or receives.
+ */
+#define NFRING_BIND_UID_GID	(1U << 4)
+#define NFRING_BIND_ALL		(NFRING_BIND_FAIL_OPEN | NFRING_BIND_NORMALIZE | \
+				 NFRING_BIND_METADATA | NFRING_BIND_CONNTRACK | \
+				 NFRING_BIND_UID_GID)
 
 /*
  * NFRING_IOC_BIND: bind this file to a queue number and create its rings.
  * Errors:
  *  EINVAL     a value out of range, an unknown flag, a non-zero resv field,
  *             a size smaller than the first version of this struct
+ *             (NFRING_BIND_SIZE_V1), CONNTRACK or UID_GID without
+ *             METADATA, METADATA in a struct too short for meta_off
  *  EOPNOTSUPP ct_bypass_mark on a kernel without NFRING_FEAT_CT_BYPASS
  *             (modules older than that feature answer EINVAL: test the
  *             feature bit first)
@@ -197,7 +227,16 @@ struct nfring_bind {
 	__u64 frames_size;	/* 0 when copy_range is 0 */
 	__u64 rx_desc_off;	/* RX descriptors, from the KERNEL region start */
 	__u64 vr_desc_off;	/* verdict descriptors, from the USER region start */
+	/*
+	 * out: with NFRING_BIND_METADATA, the struct nfring_rx_meta array
+	 * (one per frame, indexed by nfring_rx_desc.frame) from the KERNEL
+	 * region start; 0 without.  Appended with NFRING_FEAT_METADATA.
+	 */
+	__u64 meta_off;
 };
+
+/* The first, 96-byte nfring_bind, without meta_off: still accepted. */
+#define NFRING_BIND_SIZE_V1	96
 
 /* Written by the kernel only; mapped read-only. */
 struct nfring_kernel_page {
@@ -246,7 +285,9 @@ struct nfring_user_page {
 #define NFRING_RX_CSUM_NOTREADY	(1U << 0)
 /*
  * A GSO super-packet: pkt_len may exceed the MTU.  Not segmented (as
- * NFQUEUE with NFQA_CFG_F_GSO); cannot be mangled.
+ * NFQUEUE with NFQA_CFG_F_GSO); cannot be mangled.  Never set on a queue
+ * bound with NFRING_BIND_NORMALIZE.  SCTP GSO packets, which are no
+ * single packet, are always segmented, as nfnetlink_queue does.
  */
 #define NFRING_RX_GSO		(1U << 1)
 
@@ -265,6 +306,43 @@ struct nfring_rx_desc {
 	__u8  hook;		/* NF_INET_* */
 	__u16 queue_num;
 	__u16 flags;		/* NFRING_RX_* */
+};
+
+/* Which fields of struct nfring_rx_meta hold a value. */
+/* ct_info, ct_status and ct_mark (NFRING_BIND_CONNTRACK, tracked packet) */
+#define NFRING_META_CT		(1U << 0)
+/* ct_id (as above, and nf_conntrack was loaded at bind) */
+#define NFRING_META_CT_ID	(1U << 1)
+/* uid and gid (NFRING_BIND_UID_GID, a local socket with a file) */
+#define NFRING_META_UID_GID	(1U << 2)
+/* hwaddr_len and hwaddr (received on a device with a link-layer header) */
+#define NFRING_META_HWADDR	(1U << 3)
+/* vlan_tci and vlan_proto (a VLAN tag outside the packet data) */
+#define NFRING_META_VLAN	(1U << 4)
+
+/*
+ * What nfnetlink_queue reports beside the packet and nfring_rx_desc does
+ * not carry (NFRING_BIND_METADATA).  Written by the kernel, one per frame.
+ * Fields without their NFRING_META_* bit in .valid are zero; physindev,
+ * physoutdev and priority are always filled (0: none).
+ */
+struct nfring_rx_meta {
+	__u32 valid;		/* NFRING_META_* */
+	__u32 priority;		/* skb->priority */
+	__u32 physindev;	/* bridge port it came in on (br_netfilter), or 0 */
+	__u32 physoutdev;	/* bridge port it goes out on, or 0 */
+	__u32 uid;		/* fsuid of the socket's file, in the initial userns */
+	__u32 gid;		/* fsgid, likewise */
+	__u32 ct_id;		/* the id `conntrack -L -o id` shows */
+	__u32 ct_mark;		/* ct->mark */
+	__u32 ct_status;	/* IPS_* bits of ct->status */
+	__u8  ct_info;		/* enum ip_conntrack_info (IP_CT_NEW, ...) */
+	__u8  hwaddr_len;	/* bytes of hwaddr */
+	__u16 vlan_tci;		/* host byte order */
+	__u16 vlan_proto;	/* network byte order (ETH_P_8021Q, ...) */
+	__u16 resv0;
+	__u8  hwaddr[8];	/* link-layer source address */
+	__u8  resv1[12];
 };
 
 /* Verdicts: the values of NF_DROP, NF_ACCEPT and NF_REPEAT. */
@@ -331,11 +409,22 @@ struct nfring_stats {
 	__u64 bypass_flows;
 	/* NFRING_VF_BYPASS on a packet without a conntrack entry */
 	__u64 bypass_no_ct;
+	/* GSO packets split into segments before queueing (NORMALIZE, SCTP) */
+	__u64 gso_segmented;
+	/* GSO packets dropped: segmentation failed */
+	__u64 gso_failed;
 };
 
 #define NFRING_IOC_MAGIC	0xB7
 #define NFRING_IOC_INFO		_IOWR(NFRING_IOC_MAGIC, 0x00, struct nfring_info)
 #define NFRING_IOC_BIND		_IOWR(NFRING_IOC_MAGIC, 0x01, struct nfring_bind)
+/*
+ * BIND's number encodes the struct's size too; the module answers 0x01
+ * under any size from NFRING_BIND_SIZE_V1 up, and .size decides.
+ * BIND_V1 is the number programs built before meta_off use.
+ */
+#define NFRING_IOC_BIND_V1	_IOC(_IOC_READ | _IOC_WRITE, NFRING_IOC_MAGIC, \
+				     0x01, NFRING_BIND_SIZE_V1)
 /*
  * Schedule the reinject work (see K2).  No argument.  A write(2) of any
  * length to the device does the same (for io_uring's IORING_OP_WRITE).
@@ -358,12 +447,13 @@ struct nfring_stats {
 #define NFRING_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 NFRING_ABI_ASSERT(sizeof(struct nfring_info) == 32, "nfring_info");
-NFRING_ABI_ASSERT(sizeof(struct nfring_bind) == 96, "nfring_bind");
+NFRING_ABI_ASSERT(sizeof(struct nfring_bind) == 104, "nfring_bind");
+NFRING_ABI_ASSERT(sizeof(struct nfring_rx_meta) == 64, "nfring_rx_meta");
 NFRING_ABI_ASSERT(sizeof(struct nfring_kernel_page) == 128, "kernel page");
 NFRING_ABI_ASSERT(sizeof(struct nfring_user_page) == 128, "user page");
 NFRING_ABI_ASSERT(sizeof(struct nfring_rx_desc) == 48, "nfring_rx_desc");
 NFRING_ABI_ASSERT(sizeof(struct nfring_verdict) == 24, "nfring_verdict");
-NFRING_ABI_ASSERT(sizeof(struct nfring_stats) == 152, "nfring_stats");
+NFRING_ABI_ASSERT(sizeof(struct nfring_stats) == 168, "nfring_stats");
 #undef NFRING_ABI_ASSERT
 
 #endif /* _UAPI_NFRING_H */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Conntrack.  For now one job, flow bypass (NFRING_VF_BYPASS): OR a
- * queue's ct_bypass_mark into the packet's conntrack mark, so that an nft
- * rule placed before the queue rule (`ct mark & M == M accept`) lets the
- * flow's later packets pass without an upcall.
+ * Conntrack.  Three jobs: the packet's conntrack metadata
+ * (NFRING_BIND_CONNTRACK), the unconfirmed-entry checks that queueing
+ * needs, and flow bypass (NFRING_VF_BYPASS): OR a queue's ct_bypass_mark into the
+ * packet's conntrack mark, so that an nft rule placed before the queue
+ * rule (`ct mark & M == M accept`) lets the flow's later packets pass
+ * without an upcall.
  *
  * Only the inline helpers of nf_conntrack.h are used, never one of
  * nf_conntrack's symbols, so loading nfring does not load nf_conntrack:
@@ -14,10 +16,91 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/module.h>
 #include <linux/skbuff.h>
 #include <net/netfilter/nf_conntrack.h>
 
 #include "nfring_internal.h"
+
+/*
+ * conntrack -L's id is a keyed hash only nf_conntrack can compute
+ * (nf_ct_get_id).  Calling it by symbol would make nf_conntrack a
+ * dependency of nfring; it is looked up by name instead, at bind, and the
+ * reference held until unbind keeps nf_conntrack loaded meanwhile.
+ */
+#define NFRING_CT_ID_SYMBOL "nf_ct_get_id"
+
+void nfring_ct_id_get(struct nfring_queue *q)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	q->ct_get_id = __symbol_get(NFRING_CT_ID_SYMBOL);
+#endif
+}
+
+void nfring_ct_id_put(struct nfring_queue *q)
+{
+	if (q->ct_get_id) {
+		__symbol_put(NFRING_CT_ID_SYMBOL);
+		q->ct_get_id = NULL;
+	}
+}
+
+/* The packet's conntrack fields, as nfnetlink_queue's NFQA_CT(_INFO). */
+void nfring_ct_meta(const struct nfring_queue *q, const struct sk_buff *skb,
+		    struct nfring_rx_meta *m)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	if (!ct || nf_ct_is_template(ct))
+		return;
+	m->valid |= NFRING_META_CT;
+	m->ct_info = ctinfo;
+	m->ct_status = READ_ONCE(ct->status);
+#if IS_ENABLED(CONFIG_NF_CONNTRACK_MARK)
+	m->ct_mark = READ_ONCE(ct->mark);
+#endif
+	/* The untracked entry is a per-cpu object, not a flow. */
+	if (q->ct_get_id && ctinfo != IP_CT_UNTRACKED) {
+		m->valid |= NFRING_META_CT_ID;
+		m->ct_id = q->ct_get_id(ct);
+	}
+#endif
+}
+
+/*
+ * Does the packet carry a conntrack entry that is not confirmed yet (the
+ * first packet of a flow, before it leaves the last hook)?
+ */
+bool nfring_ct_unconfirmed(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	const struct nf_conn *ct = (const struct nf_conn *)skb_nfct(skb);
+
+	return ct && !nf_ct_is_confirmed(ct);
+#else
+	return false;
+#endif
+}
+
+/*
+ * An unconfirmed entry that another skb holds too: conntrack assumes one
+ * owner until confirmation, so two of its packets must never be in the
+ * stack at once (both could touch its extensions; see nfnetlink_queue).
+ * Such a packet cannot be queued, and a GSO segment whose entry is still
+ * in this state when its verdict comes cannot be reinjected.
+ */
+bool nfring_ct_unconfirmed_shared(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	struct nf_conn *ct = (struct nf_conn *)skb_nfct(skb);
+
+	if (ct && !nf_ct_is_confirmed(ct))
+		return refcount_read(&ct->ct_general.use) > 1;
+#endif
+	return false;
+}
 
 bool nfring_ct_bypass_supported(void)
 {

@@ -15,6 +15,8 @@
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_bridge.h>
+#include <linux/if_vlan.h>
+#include <linux/cred.h>
 #include <linux/skbuff.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_queue.h>
@@ -36,21 +38,6 @@ struct nfring_queue *nfring_lookup(struct nfring_net *nn, u16 queue_num)
 		if (q->queue_num == queue_num && !READ_ONCE(q->dead))
 			return q;
 	return NULL;
-}
-
-/*
- * An unconfirmed conntrack entry shared with another skb cannot be queued:
- * both could touch its extensions at once (see nfnetlink_queue).
- */
-static bool nfring_ct_shared_unconfirmed(const struct sk_buff *skb)
-{
-#if IS_ENABLED(CONFIG_NF_CONNTRACK)
-	struct nf_conn *ct = (struct nf_conn *)skb_nfct(skb);
-
-	if (ct && !nf_ct_is_confirmed(ct))
-		return refcount_read(&ct->ct_general.use) > 1;
-#endif
-	return false;
 }
 
 /*
@@ -113,6 +100,66 @@ static void nfring_fill_desc(struct nfring_queue *q, struct nfring_rx_desc *d,
 }
 
 /*
+ * The fsuid and fsgid of the file behind a full local socket, as
+ * nfnetlink_queue reports them (NFQA_UID, NFQA_GID).
+ */
+static void nfring_sk_meta(struct sock *sk, struct nfring_rx_meta *m)
+{
+	const struct cred *cred;
+
+	if (!sk || !sk_fullsock(sk))
+		return;
+	read_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_socket && sk->sk_socket->file) {
+		cred = sk->sk_socket->file->f_cred;
+		m->uid = from_kuid_munged(&init_user_ns, cred->fsuid);
+		m->gid = from_kgid_munged(&init_user_ns, cred->fsgid);
+		m->valid |= NFRING_META_UID_GID;
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * NFRING_BIND_METADATA: gathered before q->lock is taken (the socket's
+ * lock must not nest inside ours), copied into the frame's slot under it.
+ */
+static void nfring_gather_meta(const struct nfring_queue *q,
+			       const struct nf_queue_entry *entry,
+			       struct nfring_rx_meta *m)
+{
+	struct sk_buff *skb = entry->skb;
+
+	memset(m, 0, sizeof(*m));
+	m->priority = skb->priority;
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	m->physindev = nf_bridge_get_physinif(skb);
+	m->physoutdev = nf_bridge_get_physoutif(skb);
+#endif
+	if (skb_vlan_tag_present(skb)) {
+		m->valid |= NFRING_META_VLAN;
+		m->vlan_tci = skb_vlan_tag_get(skb);
+		m->vlan_proto = (__force u16)skb->vlan_proto;
+	}
+	/* As nfnetlink_queue: a received packet's link-layer source. */
+	if (entry->state.in && skb->dev && skb_mac_header_was_set(skb) &&
+	    skb_mac_header_len(skb) != 0) {
+		/* A parser may write up to MAX_ADDR_LEN bytes. */
+		unsigned char addr[MAX_ADDR_LEN] = {};
+		int len = dev_parse_header(skb, addr);
+
+		if (len > 0 && len <= sizeof(m->hwaddr)) {
+			memcpy(m->hwaddr, addr, len);
+			m->hwaddr_len = len;
+			m->valid |= NFRING_META_HWADDR;
+		}
+	}
+	if (q->flags & NFRING_BIND_CONNTRACK)
+		nfring_ct_meta(q, skb, m);
+	if (q->flags & NFRING_BIND_UID_GID)
+		nfring_sk_meta(skb->sk, m);
+}
+
+/*
  * Called under q->lock after a packet was published: wake the worker now,
  * or leave it to the wake timer (see nfring_user_page.wake_batch).  The
  * hints are read once and clamped; a bad value can only delay this
@@ -160,38 +207,28 @@ enum hrtimer_restart nfring_wake_timer_fn(struct hrtimer *t)
 }
 
 /*
- * netfilter's outfn.  Softirq or process context with rcu_read_lock held;
- * never sleeps, never allocates.  Returning an error makes nf_queue free
- * the entry: -ESRCH accepts with the rule's bypass flag, anything else
- * drops.  Per packet: one spinlock, one copy of up to copy_range bytes,
- * one release store and one full barrier (W2).
+ * Put one packet on the ring.  Returns 0 when the packet is queued (or, on
+ * a full FAIL_OPEN queue, accepted: the entry is consumed either way), or
+ * an error that leaves @entry to the caller: -ESRCH when the queue is going
+ * away, -ENOSPC when the ring is full, -ENOMEM when NORMALIZE could not
+ * finish the checksum.  @ct_shared_seg: a later GSO segment sharing an
+ * unconfirmed conntrack entry with its siblings (see nfring_slot).
  */
-int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
+static int nfring_enqueue_one(struct nfring_net *nn, struct nfring_queue *q,
+			      struct nf_queue_entry *entry, bool ct_shared_seg)
 {
-	struct nfring_net *nn = nfring_pernet(entry->state.net);
 	struct sk_buff *skb = entry->skb;
-	struct nfring_queue *q;
+	struct nfring_rx_meta meta;
 	struct nfring_slot *slot;
 	u32 frame, gen, cap_len;
 	bool wake;
 
-	q = nfring_lookup(nn, queuenum);
-	if (!q) {
-		atomic64_inc(&nn->no_worker);
-		return -ESRCH;
-	}
-
-	if (!nfring_family_supported(entry)) {
-		atomic64_inc(&q->unsupported);
-		return -ESRCH;
-	}
-	if (nfring_ct_shared_unconfirmed(skb))
-		return -EINVAL;
 	/*
 	 * As nfnetlink_queue without NFQA_CFG_F_GSO: finish a checksum left
 	 * to the device before userspace sees the packet.  Not for a GSO
 	 * packet, whose checksum each segment gets later (skb_checksum_help
-	 * warns on one).  q->flags is fixed at bind.
+	 * warns on one); under NORMALIZE only SCTP GSO is left whole here,
+	 * and it never reaches this point.  q->flags is fixed at bind.
 	 */
 	if ((q->flags & NFRING_BIND_NORMALIZE) &&
 	    skb->ip_summed == CHECKSUM_PARTIAL && !skb_is_gso(skb) &&
@@ -199,6 +236,9 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 		atomic64_inc(&q->normalize_failed);
 		return -ENOMEM;
 	}
+
+	if (q->meta)
+		nfring_gather_meta(q, entry, &meta);
 
 	spin_lock_bh(&q->lock);
 	if (unlikely(q->dead)) {
@@ -210,7 +250,14 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 		if (q->flags & NFRING_BIND_FAIL_OPEN) {
 			q->c.fail_open++;
 			spin_unlock_bh(&q->lock);
-			nfring_reinject(entry, NULL, NF_ACCEPT);
+			/*
+			 * A later segment must not pass while its unconfirmed
+			 * entry is shared with a sibling still in flight.
+			 */
+			nfring_reinject(entry, NULL,
+					ct_shared_seg &&
+					nfring_ct_unconfirmed_shared(skb) ?
+					NF_DROP : NF_ACCEPT);
 			return 0;
 		}
 		q->c.ring_full++;
@@ -231,6 +278,7 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 	slot->gen = gen;
 	slot->entry = entry;
 	slot->state = NFRING_SLOT_INFLIGHT;
+	slot->ct_shared_seg = ct_shared_seg;
 	nfring_hook_id_get(entry, &slot->queued_by);
 
 	cap_len = min_t(u32, skb->len, q->copy_range);
@@ -239,6 +287,8 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 			  cap_len))
 		cap_len = 0;	/* cannot happen for cap_len <= skb->len */
 
+	if (q->meta)
+		q->meta[frame] = meta;
 	nfring_fill_desc(q, &q->rx_desc[q->rx_prod & q->mask], entry,
 			 ((u64)gen << 32) | frame, frame, cap_len);
 	q->rx_prod++;
@@ -257,6 +307,124 @@ int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
 	if (wake)
 		wake_up_interruptible_poll(&q->wait, EPOLLIN | EPOLLRDNORM);
 	return 0;
+}
+
+/*
+ * A packet that br_netfilter passes through the IP hooks has skb->data at
+ * its network header; segmentation must see the MAC header too, or the
+ * segments lose it.  Pushed before segmenting, pulled back on each segment
+ * (and on the original if segmentation fails).
+ */
+static unsigned int nfring_bridge_mac_len(const struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_BRIDGE_NETFILTER)
+	if (nf_bridge_info_get(skb))
+		return skb->network_header - skb->mac_header;
+#endif
+	return 0;
+}
+
+/*
+ * Queue the segments of a GSO packet, each with an entry of its own (a
+ * copy of @entry holding its own references; the last segment takes
+ * @entry itself), as nfnetlink_queue does without NFQA_CFG_F_GSO.  Once
+ * one segment is queued the call succeeds: segments after a failure are
+ * freed (dropped), and the original skb goes.  If none is queued the
+ * error goes back to netfilter with the original skb and entry intact.
+ */
+static int nfring_enqueue_gso(struct nfring_net *nn, struct nfring_queue *q,
+			      struct nf_queue_entry *entry)
+{
+	struct sk_buff *skb = entry->skb, *segs, *seg, *next;
+	unsigned int mac_len = nfring_bridge_mac_len(skb);
+	/* skb_gso_segment gives every segment a reference on the entry. */
+	bool ct_unconfirmed = nfring_ct_unconfirmed(skb);
+	unsigned int queued = 0;
+	int err = 0;
+
+	/* Raw sockets can reach LOCAL_OUT before skb->protocol is set. */
+	skb->protocol = entry->state.pf == NFPROTO_IPV4 ? htons(ETH_P_IP) :
+							  htons(ETH_P_IPV6);
+	__skb_push(skb, mac_len);
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		__skb_pull(skb, mac_len);
+		atomic64_inc(&q->gso_failed);
+		/* Not -ESRCH: the rule's bypass flag must not pass it whole. */
+		return -ENOMEM;
+	}
+	atomic64_inc(&q->gso_segmented);
+
+	skb_list_walk_safe(segs, seg, next) {
+		struct nf_queue_entry *e = entry;
+
+		skb_mark_not_on_list(seg);
+		__skb_pull(seg, mac_len);
+		if (!err && next) {
+			e = kmemdup(entry, entry->size, GFP_ATOMIC);
+			if (e && !nf_queue_entry_get_refs(e)) {
+				kfree(e);
+				e = NULL;
+			}
+			if (!e)
+				err = -ENOMEM;
+		}
+		if (!err) {
+			e->skb = seg;
+			err = nfring_enqueue_one(nn, q, e,
+						 ct_unconfirmed && queued > 0);
+			if (!err) {
+				queued++;
+				continue;
+			}
+			if (e != entry)
+				nf_queue_entry_free(e);
+			else
+				entry->skb = skb;
+		}
+		kfree_skb(seg);
+	}
+
+	if (!queued) {
+		__skb_pull(skb, mac_len);
+		return err;
+	}
+	/* The last segment failed: its entry, @entry, was not queued. */
+	if (err)
+		nf_queue_entry_free(entry);
+	kfree_skb(skb);
+	return 0;
+}
+
+/*
+ * netfilter's outfn.  Softirq or process context with rcu_read_lock held;
+ * never sleeps; allocates only to segment a GSO packet.  Returning an
+ * error makes nf_queue free the entry: -ESRCH accepts with the rule's
+ * bypass flag, anything else drops.  Per packet: one spinlock, one copy
+ * of up to copy_range bytes, one release store and one full barrier (W2).
+ */
+int nfring_outfn(struct nf_queue_entry *entry, unsigned int queuenum)
+{
+	struct nfring_net *nn = nfring_pernet(entry->state.net);
+	struct sk_buff *skb = entry->skb;
+	struct nfring_queue *q;
+
+	q = nfring_lookup(nn, queuenum);
+	if (!q) {
+		atomic64_inc(&nn->no_worker);
+		return -ESRCH;
+	}
+
+	if (!nfring_family_supported(entry)) {
+		atomic64_inc(&q->unsupported);
+		return -ESRCH;
+	}
+	if (nfring_ct_unconfirmed_shared(skb))
+		return -EINVAL;
+	if (skb_is_gso(skb) &&
+	    ((q->flags & NFRING_BIND_NORMALIZE) || skb_is_gso_sctp(skb)))
+		return nfring_enqueue_gso(nn, q, entry);
+	return nfring_enqueue_one(nn, q, entry, false);
 }
 
 /*

@@ -86,6 +86,13 @@ struct nfring_slot {
 	 * packet, as that flush would.
 	 */
 	struct nfring_hook_id	queued_by;
+	/*
+	 * A GSO segment, other than the first, of a packet whose conntrack
+	 * entry was unconfirmed: it shares that entry with its siblings.
+	 * Reinjecting it is safe only once a sibling has confirmed the entry
+	 * (nfring_finish_entry checks).
+	 */
+	bool			ct_shared_seg;
 };
 
 /*
@@ -131,6 +138,14 @@ struct nfring_queue {
 	struct nfring_region	kmem, umem, fmem;
 	struct nfring_kernel_page *kpage;	/* kmem.addr */
 	struct nfring_rx_desc	*rx_desc;
+	/* NFRING_BIND_METADATA: one per frame, in kmem; NULL without. */
+	struct nfring_rx_meta	*meta;
+	/*
+	 * NFRING_BIND_CONNTRACK: nf_conntrack's nf_ct_get_id, looked up at
+	 * bind without linking to it (we hold the module until unbind), or
+	 * NULL when nf_conntrack was not loaded then.
+	 */
+	u32			(*ct_get_id)(const struct nf_conn *ct);
 	struct nfring_user_page	*upage;		/* umem.addr */
 	struct nfring_verdict	*vr_desc;
 	u8			*frames;	/* fmem.addr */
@@ -164,6 +179,9 @@ struct nfring_queue {
 	atomic64_t		unsupported;
 	/* NFRING_BIND_NORMALIZE: checksums outfn could not finish. */
 	atomic64_t		normalize_failed;
+	/* GSO packets outfn split into segments, and segmentations that failed. */
+	atomic64_t		gso_segmented;
+	atomic64_t		gso_failed;
 	struct nfring_counters	c;
 };
 
@@ -207,6 +225,12 @@ enum nfring_ct_bypass {
 	NFRING_CT_BYPASS_ALREADY,	/* it had them */
 	NFRING_CT_BYPASS_NO_CT,		/* no conntrack entry */
 };
+void nfring_ct_id_get(struct nfring_queue *q);
+void nfring_ct_id_put(struct nfring_queue *q);
+void nfring_ct_meta(const struct nfring_queue *q, const struct sk_buff *skb,
+		    struct nfring_rx_meta *m);
+bool nfring_ct_unconfirmed(const struct sk_buff *skb);
+bool nfring_ct_unconfirmed_shared(const struct sk_buff *skb);
 bool nfring_ct_bypass_supported(void);
 enum nfring_ct_bypass nfring_ct_bypass(struct sk_buff *skb, u32 bits);
 

@@ -98,7 +98,7 @@ static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 		return;
 	nfring_queue_stats(q, &st);
 	seq_printf(m,
-		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s %9llu %9llu %9llu\n",
+		   "%5u %7d %6u %6u %5s %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %9llu %s %9llu %9llu %9llu %9llu %9llu\n",
 		   q->queue_num, pid_nr_ns(q->pid, ns), q->entries, q->copy_range,
 		   q->flags & NFRING_BIND_FAIL_OPEN ? "open" : "closed",
 		   st.in_flight, st.enqueued, st.accepted, st.dropped,
@@ -106,7 +106,8 @@ static void nfring_proc_queue(struct seq_file *m, struct nfring_queue *q)
 		   st.fail_open, st.invalid, st.flushed, st.mangle_failed,
 		   st.unsupported, st.wakeups, st.kicks,
 		   q->default_verdict == NFRING_ACCEPT ? "accept" : "drop",
-		   st.normalize_failed, st.bypass_flows, st.bypass_no_ct);
+		   st.normalize_failed, st.bypass_flows, st.bypass_no_ct,
+		   st.gso_segmented, st.gso_failed);
 }
 
 /*
@@ -125,7 +126,7 @@ static int nfring_proc_show(struct seq_file *m, void *v)
 	seq_puts(m, "queue_handler registered\n");
 	seq_printf(m, "no_worker %lld\n",
 		   (long long)atomic64_read(&nn->no_worker));
-	seq_puts(m, "queue     pid   ring   copy  fail in_flight  enqueued  accepted   dropped  repeated    marked   mangled ring_full fail_open   invalid   flushed mangle_failed unsupported wakeups kicks default_verdict normalize_failed bypass_flows bypass_no_ct\n");
+	seq_puts(m, "queue     pid   ring   copy  fail in_flight  enqueued  accepted   dropped  repeated    marked   mangled ring_full fail_open   invalid   flushed mangle_failed unsupported wakeups kicks default_verdict normalize_failed bypass_flows bypass_no_ct gso_segmented gso_failed\n");
 	rcu_read_lock();
 	for (b = 0; b < NFRING_QUEUE_BUCKETS; b++)
 		hlist_for_each_entry_rcu(q, &nn->queues[b], node)
@@ -260,6 +261,10 @@ static long nfring_ioctl_info(struct nfring_info __user *uinfo)
 	return 0;
 }
 
+/*
+ * BIND takes any struct from NFRING_BIND_SIZE_V1 up: fields past the
+ * caller's size read as zero, and only its size is written back.
+ */
 static long nfring_ioctl_bind(struct file *file,
 			      struct nfring_bind __user *ubind)
 {
@@ -267,17 +272,23 @@ static long nfring_ioctl_bind(struct file *file,
 	struct nfring_queue *q;
 	struct nfring_bind p;
 	long err = 0;
-	u32 usize;
+	u32 usize, known;
 
 	if (get_user(usize, &ubind->size))
 		return -EFAULT;
-	if (usize < sizeof(p))
+	if (usize < NFRING_BIND_SIZE_V1)
 		return -EINVAL;
 	/* As openat2 and clone3: no struct will ever be this large. */
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
-	if (copy_from_user(&p, ubind, sizeof(p)))
+	known = min_t(u32, usize, sizeof(p));
+	memset(&p, 0, sizeof(p));
+	if (copy_from_user(&p, ubind, known))
 		return -EFAULT;
+	/* Metadata needs somewhere to say where it is. */
+	if ((p.flags & NFRING_BIND_METADATA) &&
+	    known < offsetofend(struct nfring_bind, meta_off))
+		return -EINVAL;
 	/* A newer, larger struct may only carry zeroes past what we know. */
 	if (usize > sizeof(p)) {
 		err = check_zeroed_user((u8 __user *)ubind + sizeof(p),
@@ -296,8 +307,8 @@ static long nfring_ioctl_bind(struct file *file,
 		err = PTR_ERR(q);
 		goto out;
 	}
-	p.size = sizeof(p);
-	if (copy_to_user(ubind, &p, sizeof(p))) {
+	p.size = known;
+	if (copy_to_user(ubind, &p, known)) {
 		nfring_queue_unbind(q);
 		err = -EFAULT;
 		goto out;
@@ -344,8 +355,6 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case NFRING_IOC_INFO:
 		return nfring_ioctl_info(uarg);
-	case NFRING_IOC_BIND:
-		return nfring_ioctl_bind(file, uarg);
 	case NFRING_IOC_KICK:
 		q = nfring_file_queue(file);
 		if (!q)
@@ -358,10 +367,15 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 		 * (NFRING_IOC_STATS, _V1, or a future larger one): .size
 		 * decides what is filled.
 		 */
-		if (_IOC_TYPE(cmd) == NFRING_IOC_MAGIC &&
-		    _IOC_NR(cmd) == _IOC_NR(NFRING_IOC_STATS) &&
-		    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE))
+		if (_IOC_TYPE(cmd) != NFRING_IOC_MAGIC ||
+		    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+			return -ENOTTY;
+		if (_IOC_NR(cmd) == _IOC_NR(NFRING_IOC_STATS))
 			return nfring_ioctl_stats(file, uarg, _IOC_SIZE(cmd));
+		/* Likewise BIND (NFRING_IOC_BIND_V1 and the current one). */
+		if (_IOC_NR(cmd) == _IOC_NR(NFRING_IOC_BIND) &&
+		    _IOC_SIZE(cmd) >= NFRING_BIND_SIZE_V1)
+			return nfring_ioctl_bind(file, uarg);
 		return -ENOTTY;
 	}
 }

@@ -34,6 +34,9 @@ static int nfring_validate_bind(const struct nfring_bind *p)
 		return -EINVAL;
 	if (p->resv0)
 		return -EINVAL;
+	if ((p->flags & (NFRING_BIND_CONNTRACK | NFRING_BIND_UID_GID)) &&
+	    !(p->flags & NFRING_BIND_METADATA))
+		return -EINVAL;
 	if (p->ct_bypass_mark && !nfring_ct_bypass_supported())
 		return -EOPNOTSUPP;
 	if (!is_power_of_2(p->ring_entries) ||
@@ -93,6 +96,7 @@ static int nfring_region_alloc(struct nfring_region *r, size_t size)
 
 static void nfring_queue_free_mem(struct nfring_queue *q)
 {
+	nfring_ct_id_put(q);
 	nfring_region_free(&q->kmem);
 	nfring_region_free(&q->umem);
 	nfring_region_free(&q->fmem);
@@ -102,13 +106,22 @@ static void nfring_queue_free_mem(struct nfring_queue *q)
 	kfree(q);
 }
 
+/* Where the metadata array starts in the KERNEL region: after the ring. */
+static size_t nfring_meta_off(const struct nfring_queue *q)
+{
+	return ALIGN(sizeof(struct nfring_kernel_page) +
+		     q->entries * sizeof(struct nfring_rx_desc), 64);
+}
+
 static int nfring_queue_alloc_mem(struct nfring_queue *q)
 {
 	u32 i;
 	int err;
 
-	err = nfring_region_alloc(&q->kmem, sizeof(struct nfring_kernel_page) +
-				  q->entries * sizeof(struct nfring_rx_desc));
+	err = nfring_region_alloc(&q->kmem, nfring_meta_off(q) +
+				  ((q->flags & NFRING_BIND_METADATA) ?
+				   q->entries * sizeof(struct nfring_rx_meta) :
+				   0));
 	if (!err)
 		err = nfring_region_alloc(&q->umem,
 					  sizeof(struct nfring_user_page) +
@@ -128,6 +141,8 @@ static int nfring_queue_alloc_mem(struct nfring_queue *q)
 	q->upage = q->umem.addr;
 	q->frames = q->fmem.addr;
 	q->rx_desc = (void *)(q->kpage + 1);
+	if (q->flags & NFRING_BIND_METADATA)
+		q->meta = q->kmem.addr + nfring_meta_off(q);
 	q->vr_desc = (void *)(q->upage + 1);
 	/* Lowest frame first off the stack. */
 	for (i = 0; i < q->entries; i++)
@@ -175,9 +190,13 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	atomic64_set(&q->timer_wakeups, 0);
 	atomic64_set(&q->unsupported, 0);
 	atomic64_set(&q->normalize_failed, 0);
+	atomic64_set(&q->gso_segmented, 0);
+	atomic64_set(&q->gso_failed, 0);
 	mutex_init(&q->drain_lock);
 	atomic64_set(&q->c.kicks, 0);
 
+	if (q->flags & NFRING_BIND_CONNTRACK)
+		nfring_ct_id_get(q);
 	err = nfring_queue_alloc_mem(q);
 	if (err) {
 		nfring_queue_free_mem(q);
@@ -203,6 +222,7 @@ struct nfring_queue *nfring_queue_bind(struct net *net, struct nfring_bind *p)
 	p->frames_size = q->fmem.size;
 	p->rx_desc_off = sizeof(struct nfring_kernel_page);
 	p->vr_desc_off = sizeof(struct nfring_user_page);
+	p->meta_off = q->meta ? nfring_meta_off(q) : 0;
 	return q;
 }
 
@@ -370,6 +390,8 @@ void nfring_queue_stats(struct nfring_queue *q, struct nfring_stats *st)
 	st->flushed = q->c.flushed;
 	st->unsupported = atomic64_read(&q->unsupported);
 	st->normalize_failed = atomic64_read(&q->normalize_failed);
+	st->gso_segmented = atomic64_read(&q->gso_segmented);
+	st->gso_failed = atomic64_read(&q->gso_failed);
 	st->in_flight = q->c.in_flight;
 	spin_unlock_bh(&q->lock);
 	/* Written by the reinject work only; a racy snapshot is fine. */

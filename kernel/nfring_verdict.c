@@ -89,6 +89,15 @@ void nfring_finish_entry(struct nfring_queue *q, struct nfring_slot *slot,
 		nfring_drop_entry(entry);
 		return;
 	}
+	/*
+	 * A later GSO segment whose shared entry no sibling has confirmed
+	 * (the first segment was dropped, or is still in flight): conntrack
+	 * would meet two owners of an unconfirmed entry.  As nfnetlink_queue,
+	 * drop it.
+	 */
+	if (slot->ct_shared_seg && verdict != NF_DROP &&
+	    nfring_ct_unconfirmed_shared(entry->skb))
+		verdict = NF_DROP;
 	/* Only now: a flushed, dropped packet must not open its flow. */
 	if (bypass && verdict == NF_ACCEPT)
 		nfring_count_bypass(q, nfring_ct_bypass(entry->skb,

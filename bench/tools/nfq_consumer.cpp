@@ -3,11 +3,12 @@
 // (NFQNL_COPY_PACKET), and answers either one verdict per packet or one
 // batch verdict per 32 packets (with a 1 ms flush timer for stragglers).
 //
-//   nfring-nfq-consumer --queue N [--batch 32] [--seconds S]
+//   nfring-nfq-consumer --queue N [--batch 32] [--seconds S] [--gso]
 //
-// On exit (SIGTERM or after S seconds) it prints
-// "packets N recv_calls R verdict_calls V poll_calls P syscalls S" -- its
-// syscalls on the hot path.
+// --gso sets NFQA_CFG_F_GSO: GSO packets arrive whole instead of in
+// segments.  On exit (SIGTERM or after S seconds) it prints
+// "packets N recv_calls R verdict_calls V poll_calls P syscalls S
+// max_len L" -- its syscalls on the hot path, and the longest packet seen.
 extern "C" {
 #include <libnetfilter_queue/libnetfilter_queue.h>
 }
@@ -39,6 +40,7 @@ struct state {
 	unsigned pending = 0;
 	std::uint32_t last_id = 0;
 	long packets = 0, recv_calls = 0, verdict_calls = 0, poll_calls = 0;
+	long max_len = 0;
 	unsigned char copy[65536];
 	unsigned long checksum = 0;
 };
@@ -63,6 +65,8 @@ int on_packet(nfq_q_handle *, nfgenmsg *, nfq_data *nfa, void *data)
 		// What a DPI program does first: take its own copy.
 		std::memcpy(s.copy, payload, static_cast<std::size_t>(len));
 		s.checksum += s.copy[0];
+		if (len > s.max_len)
+			s.max_len = len;
 	}
 	s.packets++;
 	if (s.batch <= 1) {
@@ -83,13 +87,24 @@ int main(int argc, char **argv)
 	int queue = 0;
 	double seconds = 0;
 	state s;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!std::strcmp(argv[i], "--queue"))
-			queue = std::atoi(argv[i + 1]);
-		else if (!std::strcmp(argv[i], "--batch"))
-			s.batch = static_cast<unsigned>(std::atoi(argv[i + 1]));
-		else if (!std::strcmp(argv[i], "--seconds"))
-			seconds = std::atof(argv[i + 1]);
+	bool gso = false;
+	for (int i = 1; i < argc; i++) {
+		const bool has_value = i + 1 < argc;
+		if (!std::strcmp(argv[i], "--gso")) {
+			gso = true;
+		} else if (!std::strcmp(argv[i], "--queue") && has_value) {
+			queue = std::atoi(argv[++i]);
+		} else if (!std::strcmp(argv[i], "--batch") && has_value) {
+			s.batch = static_cast<unsigned>(std::atoi(argv[++i]));
+		} else if (!std::strcmp(argv[i], "--seconds") && has_value) {
+			seconds = std::atof(argv[++i]);
+		} else {
+			std::fprintf(stderr,
+			             "nfring-nfq-consumer: bad argument '%s'; usage: "
+			             "--queue N [--batch N] [--seconds S] [--gso]\n",
+			             argv[i]);
+			return 2;
+		}
 	}
 	struct sigaction sa {
 	};
@@ -114,6 +129,11 @@ int main(int argc, char **argv)
 	}
 	nfq_set_mode(s.qh, NFQNL_COPY_PACKET, 0xffff);
 	nfq_set_queue_maxlen(s.qh, 4096);
+	if (gso &&
+	    nfq_set_queue_flags(s.qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO) < 0) {
+		std::perror("nfring-nfq-consumer: NFQA_CFG_F_GSO");
+		return 1;
+	}
 	const int fd = nfq_fd(h);
 	nfnl_rcvbufsiz(nfq_nfnlh(h), 8 << 20);
 	const int one = 1;
@@ -143,9 +163,9 @@ int main(int argc, char **argv)
 	}
 	flush(s);
 	std::printf("packets %ld recv_calls %ld verdict_calls %ld poll_calls %ld "
-	            "syscalls %ld\n",
+	            "syscalls %ld max_len %ld\n",
 	            s.packets, s.recv_calls, s.verdict_calls, s.poll_calls,
-	            s.recv_calls + s.verdict_calls + s.poll_calls);
+	            s.recv_calls + s.verdict_calls + s.poll_calls, s.max_len);
 	nfq_destroy_queue(s.qh);
 	nfq_close(h);
 	return 0;

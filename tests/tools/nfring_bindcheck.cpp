@@ -103,8 +103,18 @@ int main()
 		         b.copy_range = 65535;
 	         },
 	         E2BIG},
-	        {"metadata only (copy_range 0)",
+	        {"no packet bytes (copy_range 0)",
 	         [](nfring_bind &b) { b.copy_range = 0; }, 0},
+	        {"conntrack metadata without METADATA",
+	         [](nfring_bind &b) { b.flags = NFRING_BIND_CONNTRACK; }, EINVAL},
+	        {"uid/gid metadata without METADATA",
+	         [](nfring_bind &b) { b.flags = NFRING_BIND_UID_GID; }, EINVAL},
+	        {"METADATA with conntrack and uid/gid",
+	         [](nfring_bind &b) {
+		         b.flags = NFRING_BIND_METADATA | NFRING_BIND_CONNTRACK |
+		                   NFRING_BIND_UID_GID;
+	         },
+	         0},
 	};
 	for (const auto &c : cases)
 		expect_errno(c.what, bind_with(c.change), c.err);
@@ -134,6 +144,83 @@ int main()
 		expect_errno("struct size above a page",
 		             ioctl(fd, NFRING_IOC_BIND, big), E2BIG);
 		close(fd);
+	}
+
+	// A program built against the first, 96-byte struct (and its ioctl
+	// number) still binds, and nothing past its struct is written.  It
+	// cannot ask for metadata: there is no room for meta_off.
+	{
+		alignas(8) unsigned char v1[sizeof(nfring_bind)];
+		std::memset(v1, 0xa5, sizeof(v1));
+		nfring_bind b = good_bind(44);
+		b.size = NFRING_BIND_SIZE_V1;
+		std::memcpy(v1, &b, NFRING_BIND_SIZE_V1);
+		int fd = open_dev();
+		expect_errno("first-version struct under NFRING_IOC_BIND_V1",
+		             ioctl(fd, NFRING_IOC_BIND_V1, v1), 0);
+		nfring_bind back;
+		std::memcpy(&back, v1, sizeof(back));
+		if (back.size != NFRING_BIND_SIZE_V1 || back.frame_size != 128 ||
+		    v1[NFRING_BIND_SIZE_V1] != 0xa5) {
+			std::printf("FAIL: first-version bind answered size %u "
+			            "frame_size %u, byte past it %#x\n",
+			            back.size, back.frame_size,
+			            v1[NFRING_BIND_SIZE_V1]);
+			failures++;
+		}
+		close(fd);
+		b.flags = NFRING_BIND_METADATA;
+		std::memcpy(v1, &b, NFRING_BIND_SIZE_V1);
+		fd = open_dev();
+		expect_errno("METADATA in a first-version struct",
+		             ioctl(fd, NFRING_IOC_BIND_V1, v1), EINVAL);
+		close(fd);
+	}
+
+	// meta_off: 0 without METADATA; with it, an array of one
+	// nfring_rx_meta per frame inside the mappable kernel region.
+	for (const bool with_meta : {false, true}) {
+		nfring_bind b = good_bind(45);
+		b.flags = with_meta ? NFRING_BIND_METADATA : 0;
+		b.meta_off = 12345; // out only: overwritten
+		int mfd = open_dev();
+		const int rc = ioctl(mfd, NFRING_IOC_BIND, &b);
+		expect_errno(with_meta ? "bind with METADATA" : "bind without METADATA",
+		             rc, 0);
+		const std::uint64_t end =
+		        b.meta_off + std::uint64_t{b.ring_entries} * sizeof(nfring_rx_meta);
+		if (rc == 0 && with_meta &&
+		    (b.meta_off < b.rx_desc_off + b.ring_entries * sizeof(nfring_rx_desc) ||
+		     b.meta_off % 8 || end > b.kernel_size)) {
+			std::printf("FAIL: meta_off %llu (array end %llu) outside the "
+			            "kernel region of %llu bytes\n",
+			            (unsigned long long)b.meta_off,
+			            (unsigned long long)end,
+			            (unsigned long long)b.kernel_size);
+			failures++;
+		} else if (rc == 0 && !with_meta && b.meta_off != 0) {
+			std::printf("FAIL: meta_off %llu without METADATA\n",
+			            (unsigned long long)b.meta_off);
+			failures++;
+		} else if (rc == 0 && with_meta) {
+			void *k = mmap(nullptr, b.kernel_size, PROT_READ, MAP_SHARED,
+			               mfd, static_cast<off_t>(b.kernel_off));
+			if (k == MAP_FAILED) {
+				std::printf("FAIL: mmap of the kernel region: %s\n",
+				            std::strerror(errno));
+				failures++;
+			} else {
+				const auto *m = reinterpret_cast<const nfring_rx_meta *>(
+				        static_cast<const char *>(k) + b.meta_off);
+				// Nothing queued yet: the array is zeroed.
+				if (m[b.ring_entries - 1].valid != 0) {
+					std::printf("FAIL: metadata of an unused frame is not zero\n");
+					failures++;
+				}
+				munmap(k, b.kernel_size);
+			}
+		}
+		close(mfd);
 	}
 
 	// Before binding there are no rings to touch.

@@ -59,6 +59,8 @@ struct options {
 	long mangle_len = -1;
 	bool bad_flags = false;  // an unknown verdict flag on every answer
 	bool print_desc = false; // one line per packet: pf, hook, hw_protocol
+	// Bind with every kind of metadata and print it, one line per packet.
+	bool print_meta = false;
 };
 
 [[noreturn]] void usage(int rc)
@@ -96,7 +98,10 @@ struct options {
 	        "poked\n"
 	        "  --bad-flags         answer with an unknown verdict flag\n"
 	        "  --print-desc        print pf, hook and hw_protocol of each "
-	        "packet\n");
+	        "packet\n"
+	        "  --print-meta        bind with METADATA, CONNTRACK and UID_GID "
+	        "and print\n"
+	        "                      each packet's nfring_rx_meta\n");
 	std::exit(rc);
 }
 
@@ -239,6 +244,10 @@ options parse(int argc, char **argv)
 			o.bad_flags = true;
 		else if (a == "--print-desc")
 			o.print_desc = true;
+		else if (a == "--print-meta") {
+			o.print_meta = true;
+			o.bind.metadata = o.bind.conntrack = o.bind.uid_gid = true;
+		}
 		else {
 			std::fprintf(
 			        stderr,
@@ -331,6 +340,7 @@ private:
 	void flush();
 	void scribble_and_recover();
 	void answer(const nfring_rx_desc &d, std::uint32_t k);
+	void print_meta(const nfring_rx_desc &d) const;
 
 	const options &o_;
 	nfring::queue q_;
@@ -339,6 +349,46 @@ private:
 	long seen_ = 0, answered_ = 0, batches_ = 0, max_batch_ = 0;
 	bool scribbled_ = false;
 };
+
+// "meta valid V ct_info I ct_status S ct_mark M ct_id C uid U gid G
+// priority P physin X physout Y hw ADDR vlan T": the fields without their
+// valid bit print as "-".
+void peer::print_meta(const nfring_rx_desc &d) const
+{
+	const nfring_rx_meta *m = q_.meta(d);
+	if (!m) {
+		std::printf("meta none\n");
+		return;
+	}
+	const auto field = [](bool valid, unsigned long v, const char *fmt) {
+		char b[24] = "-";
+		if (valid)
+			std::snprintf(b, sizeof(b), fmt, v);
+		return std::string(b);
+	};
+	std::string hw = "-";
+	if (m->valid & NFRING_META_HWADDR) {
+		hw.clear();
+		for (unsigned i = 0; i < m->hwaddr_len && i < sizeof(m->hwaddr); i++) {
+			char b[4];
+			std::snprintf(b, sizeof(b), "%s%02x", i ? ":" : "",
+			              m->hwaddr[i]);
+			hw += b;
+		}
+	}
+	const bool ct = m->valid & NFRING_META_CT;
+	const bool ids = m->valid & NFRING_META_UID_GID;
+	std::printf("meta valid 0x%x ct_info %s ct_status %s ct_mark %s ct_id %s "
+	            "uid %s gid %s priority %u physin %u physout %u hw %s vlan %s\n",
+	            m->valid, field(ct, m->ct_info, "%lu").c_str(),
+	            field(ct, m->ct_status, "0x%lx").c_str(),
+	            field(ct, m->ct_mark, "0x%lx").c_str(),
+	            field(m->valid & NFRING_META_CT_ID, m->ct_id, "%lu").c_str(),
+	            field(ids, m->uid, "%lu").c_str(),
+	            field(ids, m->gid, "%lu").c_str(), m->priority,
+	            m->physindev, m->physoutdev, hw.c_str(),
+	            field(m->valid & NFRING_META_VLAN, m->vlan_tci, "%lu").c_str());
+}
 
 // Writes the verdict for d into the k-th reserved slot.
 void peer::answer(const nfring_rx_desc &d, std::uint32_t k)
@@ -496,6 +546,8 @@ int peer::run()
 				            "0x%04x len %u\n",
 				            d.pf, d.hook, ntohs(d.hw_protocol),
 				            d.pkt_len);
+			if (o_.print_meta)
+				print_meta(d);
 		}
 		q_.rx().release(n);
 		seen_ += n;

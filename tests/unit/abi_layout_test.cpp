@@ -16,7 +16,13 @@ TEST(AbiLayout, InfoStructIsPinned)
 
 TEST(AbiLayout, BindStructIsPinned)
 {
-	EXPECT_EQ(sizeof(nfring_bind), 96u);
+	EXPECT_EQ(sizeof(nfring_bind), 104u);
+	EXPECT_EQ(offsetof(nfring_bind, meta_off), 96u);
+	EXPECT_EQ(NFRING_BIND_SIZE_V1, offsetof(nfring_bind, meta_off));
+	EXPECT_EQ(sizeof(nfring_rx_meta), 64u);
+	EXPECT_EQ(offsetof(nfring_rx_meta, ct_info), 36u);
+	EXPECT_EQ(offsetof(nfring_rx_meta, vlan_proto), 40u);
+	EXPECT_EQ(offsetof(nfring_rx_meta, hwaddr), 44u);
 	EXPECT_EQ(offsetof(nfring_bind, queue_num), 8u);
 	EXPECT_EQ(offsetof(nfring_bind, ring_entries), 12u);
 	EXPECT_EQ(offsetof(nfring_bind, default_verdict), 20u);
@@ -45,10 +51,12 @@ TEST(AbiLayout, DescriptorsArePinned)
 	EXPECT_EQ(sizeof(nfring_verdict), 24u);
 	EXPECT_EQ(offsetof(nfring_verdict, verdict), 8u);
 	EXPECT_EQ(offsetof(nfring_verdict, new_len), 20u);
-	EXPECT_EQ(sizeof(nfring_stats), 152u);
+	EXPECT_EQ(sizeof(nfring_stats), 168u);
 	EXPECT_EQ(offsetof(nfring_stats, normalize_failed), 128u);
 	EXPECT_EQ(offsetof(nfring_stats, bypass_flows), 136u);
 	EXPECT_EQ(offsetof(nfring_stats, bypass_no_ct), 144u);
+	EXPECT_EQ(offsetof(nfring_stats, gso_segmented), 152u);
+	EXPECT_EQ(offsetof(nfring_stats, gso_failed), 160u);
 }
 
 TEST(AbiLayout, IoctlsEncodeTheirStructs)
@@ -59,6 +67,8 @@ TEST(AbiLayout, IoctlsEncodeTheirStructs)
 	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_STATS), sizeof(nfring_stats));
 	EXPECT_EQ(_IOC_NR(NFRING_IOC_STATS_V1), _IOC_NR(NFRING_IOC_STATS));
 	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_STATS_V1), 128u);
+	EXPECT_EQ(_IOC_NR(NFRING_IOC_BIND_V1), _IOC_NR(NFRING_IOC_BIND));
+	EXPECT_EQ(_IOC_SIZE(NFRING_IOC_BIND_V1), 96u);
 	EXPECT_EQ(_IOC_DIR(NFRING_IOC_KICK), _IOC_NONE);
 }
 

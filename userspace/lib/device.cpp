@@ -33,6 +33,7 @@ std::string feature_names(std::uint64_t bits)
 	        {NFRING_FEAT_WAKE_COALESCE, "wake-coalesce"},
 	        {NFRING_FEAT_NORMALIZE, "normalize"},
 	        {NFRING_FEAT_CT_BYPASS, "ct-bypass"},
+	        {NFRING_FEAT_METADATA, "metadata"},
 	};
 	std::string out;
 	for (const auto &n : names) {

@@ -77,7 +77,11 @@ std::string explain_bind_error(int err, const bind_options &o)
 		        : o.default_verdict == NFRING_DROP
 		                ? std::string("drop")
 		                : std::to_string(o.default_verdict)) +
-		       " (accept or drop)";
+		       " (accept or drop)" +
+		       (o.conntrack || o.uid_gid
+		                ? std::string(", and conntrack or uid/gid "
+		                              "metadata need metadata")
+		                : std::string());
 	case EALREADY:
 		return "this device file is bound already";
 	default:
@@ -94,7 +98,10 @@ queue::queue(const bind_options &opts, const std::string &device_path)
 
 	layout_.size = sizeof(layout_);
 	layout_.flags = (opts.fail_open ? NFRING_BIND_FAIL_OPEN : 0) |
-	                (opts.normalize ? NFRING_BIND_NORMALIZE : 0);
+	                (opts.normalize ? NFRING_BIND_NORMALIZE : 0) |
+	                (opts.metadata ? NFRING_BIND_METADATA : 0) |
+	                (opts.conntrack ? NFRING_BIND_CONNTRACK : 0) |
+	                (opts.uid_gid ? NFRING_BIND_UID_GID : 0);
 	layout_.queue_num = opts.queue_num;
 	layout_.ring_entries = opts.ring_entries;
 	layout_.copy_range = opts.copy_range;
@@ -152,6 +159,15 @@ void queue::attach(std::byte *kernel, std::byte *user, std::byte *frames)
 	kpage_ = reinterpret_cast<const nfring_kernel_page *>(kernel);
 	upage_ = reinterpret_cast<nfring_user_page *>(user);
 	frames_ = frames;
+	// The array must lie inside the kernel region (meta_off is 0 without
+	// metadata, and a peer's answer is not trusted blindly).
+	meta_ = nullptr;
+	if (layout_.meta_off &&
+	    layout_.meta_off + std::uint64_t{layout_.ring_entries} *
+	                               sizeof(nfring_rx_meta) <=
+	            layout_.kernel_size)
+		meta_ = reinterpret_cast<const nfring_rx_meta *>(
+		        kernel + layout_.meta_off);
 	auto *kp = const_cast<nfring_kernel_page *>(kpage_);
 	rx_ = ring_consumer<nfring_rx_desc>(
 	        &kp->rx_producer, &upage_->rx_consumer,
@@ -180,6 +196,13 @@ std::span<const std::byte> queue::packet(const nfring_rx_desc &d) const
 	return {frames_ +
 	                static_cast<std::size_t>(d.frame) * layout_.frame_size,
 	        d.cap_len};
+}
+
+const nfring_rx_meta *queue::meta(const nfring_rx_desc &d) const
+{
+	if (!meta_ || d.frame >= layout_.ring_entries)
+		return nullptr;
+	return meta_ + d.frame;
 }
 
 std::span<std::byte> queue::frame(const nfring_rx_desc &d)

@@ -2,6 +2,7 @@
 // Each accessor answers from the packet's nfring descriptor as
 // nfnetlink_queue's attribute would: absent attributes give the same
 // "none" the real accessors return (0, -1 or NULL).
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstdarg>
@@ -47,16 +48,15 @@ NFQ_EXPORT uint32_t nfq_get_outdev(struct nfq_data *d)
 	return d ? d->desc->outdev : 0;
 }
 
-// Bridge ports are not in nfring's descriptor yet: absent, as for a
-// packet that did not cross a bridge.
-NFQ_EXPORT uint32_t nfq_get_physindev(struct nfq_data *)
+// The bridge ports of a packet br_netfilter passed to the IP hooks.
+NFQ_EXPORT uint32_t nfq_get_physindev(struct nfq_data *d)
 {
-	return 0;
+	return d && d->meta ? d->meta->physindev : 0;
 }
 
-NFQ_EXPORT uint32_t nfq_get_physoutdev(struct nfq_data *)
+NFQ_EXPORT uint32_t nfq_get_physoutdev(struct nfq_data *d)
 {
-	return 0;
+	return d && d->meta ? d->meta->physoutdev : 0;
 }
 
 NFQ_EXPORT uint32_t nfq_get_skbinfo(struct nfq_data *d)
@@ -71,27 +71,45 @@ NFQ_EXPORT uint32_t nfq_get_skbinfo(struct nfq_data *d)
 	return info;
 }
 
-// The socket's uid and gid, and the security context, are not in nfring's
-// descriptor yet: absent.
-NFQ_EXPORT int nfq_get_uid(struct nfq_data *, uint32_t *)
+// With NFQA_CFG_F_UID_GID, for a packet of a local socket: 1 and the
+// value; otherwise 0, as for an absent attribute.
+NFQ_EXPORT int nfq_get_uid(struct nfq_data *d, uint32_t *uid)
 {
-	return 0;
+	if (!d || !d->meta || !(d->meta->valid & NFRING_META_UID_GID))
+		return 0;
+	if (uid)
+		*uid = d->meta->uid;
+	return 1;
 }
 
-NFQ_EXPORT int nfq_get_gid(struct nfq_data *, uint32_t *)
+NFQ_EXPORT int nfq_get_gid(struct nfq_data *d, uint32_t *gid)
 {
-	return 0;
+	if (!d || !d->meta || !(d->meta->valid & NFRING_META_UID_GID))
+		return 0;
+	if (gid)
+		*gid = d->meta->gid;
+	return 1;
 }
 
+// Security contexts (secmark) are not carried: absent, as for a packet
+// without one.
 NFQ_EXPORT int nfq_get_secctx(struct nfq_data *, unsigned char **)
 {
 	return -1;
 }
 
-// The link-layer source address: not in nfring's descriptor yet.
-NFQ_EXPORT struct nfqnl_msg_packet_hw *nfq_get_packet_hw(struct nfq_data *)
+// The link-layer source address of a received packet, in the attribute's
+// layout (length in network byte order).
+NFQ_EXPORT struct nfqnl_msg_packet_hw *nfq_get_packet_hw(struct nfq_data *d)
 {
-	return nullptr;
+	if (!d || !d->meta || !(d->meta->valid & NFRING_META_HWADDR))
+		return nullptr;
+	const std::size_t len =
+	        std::min<std::size_t>(d->meta->hwaddr_len, sizeof(d->hw.hw_addr));
+	std::memset(&d->hw, 0, sizeof(d->hw));
+	d->hw.hw_addrlen = htons(static_cast<std::uint16_t>(len));
+	std::memcpy(d->hw.hw_addr, d->meta->hwaddr, len);
+	return &d->hw;
 }
 
 NFQ_EXPORT int nfq_get_payload(struct nfq_data *d, unsigned char **data)
@@ -195,6 +213,26 @@ NFQ_EXPORT int nfq_snprintf_xml(char *buf, size_t len, struct nfq_data *d,
 		if (const auto out = nfq_get_outdev(d))
 			put(buf, len, off, "<outdev>%u</outdev>", out);
 	}
+	if (flags & NFQ_XML_PHYSDEV) {
+		if (const auto in = nfq_get_physindev(d))
+			put(buf, len, off, "<physindev>%u</physindev>", in);
+		if (const auto out = nfq_get_physoutdev(d))
+			put(buf, len, off, "<physoutdev>%u</physoutdev>", out);
+	}
+	if (flags & NFQ_XML_HW) {
+		if (const auto *hw = nfq_get_packet_hw(d)) {
+			put(buf, len, off, "<hw><src>");
+			for (unsigned i = 0; i < ntohs(hw->hw_addrlen); i++)
+				put(buf, len, off, "%s%02x", i ? ":" : "",
+				    hw->hw_addr[i]);
+			put(buf, len, off, "</src></hw>");
+		}
+	}
+	std::uint32_t id = 0;
+	if ((flags & NFQ_XML_UID) && nfq_get_uid(d, &id))
+		put(buf, len, off, "<uid>%u</uid>", id);
+	if ((flags & NFQ_XML_GID) && nfq_get_gid(d, &id))
+		put(buf, len, off, "<gid>%u</gid>", id);
 	if (flags & NFQ_XML_TIME) {
 		timeval tv{};
 		if (nfq_get_timestamp(d, &tv) == 0)

@@ -107,9 +107,15 @@ int bind_if_needed(nfq_handle *h, queue_state &q)
 	       frame * o.ring_entries > NFRING_MAX_FRAMES_BYTES)
 		o.ring_entries /= 2;
 	o.fail_open = q.want.flags & NFQA_CFG_F_FAIL_OPEN;
-	// Without NFQA_CFG_F_GSO, nfnetlink_queue finishes checksums left to
-	// the device before the copy; so does the module when asked.
+	// Without NFQA_CFG_F_GSO, nfnetlink_queue segments GSO packets and
+	// finishes checksums left to the device before the copy; so does the
+	// module when asked.
 	o.normalize = !(q.want.flags & NFQA_CFG_F_GSO);
+	// The attributes nfnetlink_queue adds to every packet (bridge ports,
+	// link-layer source) and those the program asked for.
+	o.metadata = true;
+	o.conntrack = q.want.flags & NFQA_CFG_F_CONNTRACK;
+	o.uid_gid = q.want.flags & NFQA_CFG_F_UID_GID;
 	// What the kernel does with NFQUEUE's packets when the socket goes.
 	o.default_verdict = NFRING_DROP;
 	try {
@@ -358,7 +364,8 @@ int reconfigure(nfq_q_handle *qh,
 		        nfring::nfq::copy_limit_for(next.mode, next.range);
 		// The flags the binding was made with.
 		constexpr std::uint32_t bound_flags =
-		        NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+		        NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO |
+		        NFQA_CFG_F_CONNTRACK | NFQA_CFG_F_UID_GID;
 		if (limit > q.frame_size ||
 		    (next.flags & bound_flags) != (q.want.flags & bound_flags)) {
 			std::fprintf(stderr,
@@ -394,10 +401,11 @@ NFQ_EXPORT int nfq_set_queue_maxlen(struct nfq_q_handle *qh, uint32_t len)
 }
 
 // Flags nfnetlink_queue knows.  FAIL_OPEN is the module's; without GSO the
-// module finishes checksums left to the device (NFRING_BIND_NORMALIZE; GSO
-// packets still arrive whole, as with the flag); CONNTRACK,
-// UID_GID and SECCTX are accepted, and their attributes are absent, as
-// for a packet that has none.
+// module segments GSO packets and finishes checksums left to the device
+// (NFRING_BIND_NORMALIZE), as nfnetlink_queue does; UID_GID and CONNTRACK
+// fill the module's metadata (the first for nfq_get_uid/gid; this API has
+// no accessor for the second); SECCTX is accepted, and the attribute is
+// absent, as for a packet without a security mark.
 NFQ_EXPORT int nfq_set_queue_flags(struct nfq_q_handle *qh, uint32_t mask,
                                    uint32_t flags)
 {

@@ -185,6 +185,11 @@ struct nfq_data {
 	const nfring_rx_desc *desc;
 	std::byte *frame; // null without a payload
 	std::uint32_t payload_len;
+	// The module's metadata for the packet (in the read-only kernel
+	// region), or null when the queue has none.
+	const nfring_rx_meta *meta;
+	// What nfq_get_packet_hw() points to, built from meta on demand.
+	nfqnl_msg_packet_hw hw;
 };
 
 namespace nfring::nfq

@@ -393,6 +393,7 @@ NFQ_EXPORT int nfq_handle_packet(struct nfq_handle *h, char *buf, int len)
 					break;
 				qh = q->qh;
 				desc = p.desc;
+				data.meta = q->ring->meta(desc);
 				if (q->copy_limit) {
 					data.frame = q->ring->frame(desc).data();
 					data.payload_len =

@@ -75,7 +75,7 @@ ip netns exec box nft flush ruleset
 ip netns exec box nft add table inet t
 ip netns exec box nft add chain inet t fw '{ type filter hook forward priority 0; }'
 ip netns exec box nft add rule inet t fw udp dport 9000 queue num 0
-peer_start --queue 0
+peer_start --queue 0 --print-meta
 rm -f /tmp/recv.out
 ip netns exec server nfring-udp recv 9000 10 3000 > /tmp/recv.out &
 r=$!
@@ -86,6 +86,15 @@ expect_eq "br_netfilter: received" "$(awk '$1 == "received" { print $2 }' /tmp/r
 expect_eq "br_netfilter: enqueued" "$(qstat 0 enqueued)" 10
 expect_eq "br_netfilter: accepted" "$(qstat 0 accepted)" 10
 peer_stop >/dev/null
+# The bridge ports the packets crossed, as NFQA_IFINDEX_PHYSINDEV/OUTDEV.
+ports() {
+	awk -v f="$1" '$1 == "meta" { for (i = 2; i < NF; i++) if ($i == f) print $(i + 1) }' /tmp/peer.out | sort -u
+}
+b0_index=$(ip -n box -o link show b0 | awk -F': ' '{ print $1 }')
+b1_index=$(ip -n box -o link show b1 | awk -F': ' '{ print $1 }')
+expect_eq "br_netfilter: metadata lines" "$(grep -c '^meta valid' /tmp/peer.out)" 10
+expect_eq "br_netfilter: physindev (b0)" "$(ports physin)" "$b0_index"
+expect_eq "br_netfilter: physoutdev (b1)" "$(ports physout)" "$b1_index"
 
 # The port the packets came in by leaves the bridge while they wait.
 peer_start --queue 0 --hold --default accept
@@ -103,4 +112,4 @@ expect_eq "br_netfilter: port left the bridge: received" "$(awk '$1 == "received
 topo_down
 trap - EXIT
 rmmod nfring
-pass "OUTPUT hw_protocol, bridge family bypass, br_netfilter"
+pass "OUTPUT hw_protocol, bridge family bypass, br_netfilter with its bridge ports"

@@ -21,9 +21,15 @@ struct bind_options {
 	std::uint32_t ring_entries = 1024;
 	std::uint32_t copy_range = 2048;
 	bool fail_open = false;
-	// Checksums left to the device finished before the copy, as
-	// nfnetlink_queue delivers packets (NFRING_BIND_NORMALIZE).
+	// GSO packets segmented and checksums left to the device finished
+	// before the copy, as nfnetlink_queue delivers packets
+	// (NFRING_BIND_NORMALIZE).
 	bool normalize = false;
+	// A struct nfring_rx_meta beside each packet (NFRING_BIND_METADATA),
+	// with its conntrack fields and its socket's uid/gid if asked for.
+	bool metadata = false;
+	bool conntrack = false; // needs metadata
+	bool uid_gid = false;   // needs metadata
 	// Given to packets in flight when the queue goes away.  Drop, as
 	// NFQUEUE does when its listener closes.
 	std::uint32_t default_verdict = NFRING_DROP;
@@ -87,6 +93,9 @@ public:
 	std::span<const std::byte> packet(const nfring_rx_desc &d) const;
 	// The packet's whole frame, to write a replacement payload into.
 	std::span<std::byte> frame(const nfring_rx_desc &d);
+	// The packet's metadata, or nullptr when the queue was bound without
+	// bind_options::metadata (or the descriptor names no frame).
+	const nfring_rx_meta *meta(const nfring_rx_desc &d) const;
 
 	// Publish the n verdicts written into reserved slots, then kick the
 	// kernel only if its reinject work said it went idle (K2).  Returns
@@ -133,6 +142,7 @@ private:
 	mapping kernel_map_, user_map_, frames_map_;
 	std::shared_ptr<void> shm_; // keeps a peer's segment mapped
 	std::byte *frames_ = nullptr;
+	const nfring_rx_meta *meta_ = nullptr;
 	const nfring_kernel_page *kpage_ = nullptr;
 	nfring_user_page *upage_ = nullptr;
 	ring_consumer<nfring_rx_desc> rx_;
