@@ -12,6 +12,10 @@
 #include <linux/mm.h>
 #include <linux/version.h>
 #include <net/netfilter/nf_queue.h>
+/* skb_gso_segment moved from netdevice.h to its own header in 6.5. */
+#if __has_include(<net/gso.h>)
+#include <net/gso.h>
+#endif
 
 /* vma->vm_flags became read-only in 6.3 (vm_flags_set/clear). */
 static inline void nfring_vma_flags_set(struct vm_area_struct *vma,
