@@ -39,8 +39,9 @@ void nfring_ct_id_get(struct nfring_queue *q)
 
 void nfring_ct_id_put(struct nfring_queue *q)
 {
+	/* By address: a no-op without module unloading, or when built in. */
 	if (q->ct_get_id) {
-		__symbol_put(NFRING_CT_ID_SYMBOL);
+		symbol_put_addr(q->ct_get_id);
 		q->ct_get_id = NULL;
 	}
 }
@@ -61,8 +62,11 @@ void nfring_ct_meta(const struct nfring_queue *q, const struct sk_buff *skb,
 #if IS_ENABLED(CONFIG_NF_CONNTRACK_MARK)
 	m->ct_mark = READ_ONCE(ct->mark);
 #endif
-	/* The untracked entry is a per-cpu object, not a flow. */
-	if (q->ct_get_id && ctinfo != IP_CT_UNTRACKED) {
+	/*
+	 * Untracked packets never get here: nf_ct_get gives no entry for
+	 * them, so they carry no conntrack fields, as in nfnetlink_queue.
+	 */
+	if (q->ct_get_id) {
 		m->valid |= NFRING_META_CT_ID;
 		m->ct_id = q->ct_get_id(ct);
 	}

@@ -247,17 +247,16 @@ static int nfring_enqueue_one(struct nfring_net *nn, struct nfring_queue *q,
 		return -ESRCH;
 	}
 	if (!q->nr_free || !nfring_rx_has_room(q)) {
-		if (q->flags & NFRING_BIND_FAIL_OPEN) {
+		/*
+		 * Fail-open accepts, except a later segment whose unconfirmed
+		 * entry a sibling still in flight shares: that one cannot
+		 * pass, and is dropped as on a closed queue.
+		 */
+		if ((q->flags & NFRING_BIND_FAIL_OPEN) &&
+		    !(ct_shared_seg && nfring_ct_unconfirmed_shared(skb))) {
 			q->c.fail_open++;
 			spin_unlock_bh(&q->lock);
-			/*
-			 * A later segment must not pass while its unconfirmed
-			 * entry is shared with a sibling still in flight.
-			 */
-			nfring_reinject(entry, NULL,
-					ct_shared_seg &&
-					nfring_ct_unconfirmed_shared(skb) ?
-					NF_DROP : NF_ACCEPT);
+			nfring_reinject(entry, NULL, NF_ACCEPT);
 			return 0;
 		}
 		q->c.ring_full++;
@@ -330,7 +329,10 @@ static unsigned int nfring_bridge_mac_len(const struct sk_buff *skb)
  * @entry itself), as nfnetlink_queue does without NFQA_CFG_F_GSO.  Once
  * one segment is queued the call succeeds: segments after a failure are
  * freed (dropped), and the original skb goes.  If none is queued the
- * error goes back to netfilter with the original skb and entry intact.
+ * error goes back to netfilter, which drops the original: segmenting may
+ * have changed it (fraglist GSO makes it the first segment; TCP moves its
+ * socket to the last), so it must never continue whole, not even through
+ * the rule's bypass flag on -ESRCH.
  */
 static int nfring_enqueue_gso(struct nfring_net *nn, struct nfring_queue *q,
 			      struct nf_queue_entry *entry)
@@ -385,10 +387,8 @@ static int nfring_enqueue_gso(struct nfring_net *nn, struct nfring_queue *q,
 		kfree_skb(seg);
 	}
 
-	if (!queued) {
-		__skb_pull(skb, mac_len);
-		return err;
-	}
+	if (!queued)
+		return err == -ESRCH ? -ENOBUFS : err;
 	/* The last segment failed: its entry, @entry, was not queued. */
 	if (err)
 		nf_queue_entry_free(entry);

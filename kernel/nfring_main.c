@@ -263,10 +263,11 @@ static long nfring_ioctl_info(struct nfring_info __user *uinfo)
 
 /*
  * BIND takes any struct from NFRING_BIND_SIZE_V1 up: fields past the
- * caller's size read as zero, and only its size is written back.
+ * caller's size read as zero, and only its size is written back, never
+ * more than the command number says the caller's struct holds.
  */
 static long nfring_ioctl_bind(struct file *file,
-			      struct nfring_bind __user *ubind)
+			      struct nfring_bind __user *ubind, size_t cmd_size)
 {
 	struct nfring_file *nf = file->private_data;
 	struct nfring_queue *q;
@@ -281,7 +282,7 @@ static long nfring_ioctl_bind(struct file *file,
 	/* As openat2 and clone3: no struct will ever be this large. */
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
-	known = min_t(u32, usize, sizeof(p));
+	known = min_t(u32, min_t(u32, usize, sizeof(p)), cmd_size);
 	memset(&p, 0, sizeof(p));
 	if (copy_from_user(&p, ubind, known))
 		return -EFAULT;
@@ -375,7 +376,7 @@ static long nfring_dev_ioctl(struct file *file, unsigned int cmd,
 		/* Likewise BIND (NFRING_IOC_BIND_V1 and the current one). */
 		if (_IOC_NR(cmd) == _IOC_NR(NFRING_IOC_BIND) &&
 		    _IOC_SIZE(cmd) >= NFRING_BIND_SIZE_V1)
-			return nfring_ioctl_bind(file, uarg);
+			return nfring_ioctl_bind(file, uarg, _IOC_SIZE(cmd));
 		return -ENOTTY;
 	}
 }

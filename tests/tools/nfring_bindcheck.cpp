@@ -169,6 +169,24 @@ int main()
 			failures++;
 		}
 		close(fd);
+		// A struct that claims more than the command number encodes
+		// gets no more than the number says written back.
+		std::memset(v1, 0xa5, sizeof(v1));
+		b.size = sizeof(nfring_bind);
+		std::memcpy(v1, &b, NFRING_BIND_SIZE_V1);
+		fd = open_dev();
+		expect_errno("size 104 under NFRING_IOC_BIND_V1",
+		             ioctl(fd, NFRING_IOC_BIND_V1, v1), 0);
+		std::memcpy(&back, v1, sizeof(back));
+		if (back.size != NFRING_BIND_SIZE_V1 ||
+		    v1[NFRING_BIND_SIZE_V1] != 0xa5) {
+			std::printf("FAIL: BIND_V1 with size 104 answered size %u, "
+			            "byte past the 96 %#x\n",
+			            back.size, v1[NFRING_BIND_SIZE_V1]);
+			failures++;
+		}
+		close(fd);
+		b.size = NFRING_BIND_SIZE_V1;
 		b.flags = NFRING_BIND_METADATA;
 		std::memcpy(v1, &b, NFRING_BIND_SIZE_V1);
 		fd = open_dev();
