@@ -432,11 +432,13 @@ pktgen_matrix() { # MODE...
 # does, so each mode pays for the ACK stream too.
 #
 # veth does TSO/GSO, so the client's segments cross the box as GSO packets
-# of up to 64 KB.  nfring hands them to the worker whole (the first
-# copy_range bytes) and reinjects them unsegmented; nfnetlink_queue, for a
+# of up to 64 KB.  nfring's worker gets them whole (the first copy_range
+# bytes) and they are reinjected unsegmented; nfnetlink_queue, for a
 # consumer that does not set NFQA_CFG_F_GSO (libnetfilter_queue's default,
-# ours), segments them first and queues every MTU-sized segment.  The
-# queued_pkts field shows the difference.
+# ours), segments them first and queues every MTU-sized segment, and so
+# does nfring for that consumer over libnetfilter_queue over nfring
+# (NFRING_BIND_NORMALIZE): the *_over_nfring rows compare like with like.
+# The queued_pkts field shows the difference.
 tcp_run() { # MODE
 	local mode=$1 i
 	start_consumer "$mode" "$(qrule "$mode" "tcp dport 5201")

@@ -1706,7 +1706,11 @@ int bind_queue(const options &o, rings &r)
 	r.b.ring_entries = o.ring;
 	r.b.copy_range = o.copy;
 	r.b.default_verdict = o.default_verdict;
-	r.b.flags = o.fail_open ? NFRING_BIND_FAIL_OPEN : 0;
+	// Every enqueue-side option on: GSO segmentation and checksums, and
+	// all the metadata, so that the flood runs through those paths too.
+	r.b.flags = (o.fail_open ? NFRING_BIND_FAIL_OPEN : 0) |
+	            NFRING_BIND_NORMALIZE | NFRING_BIND_METADATA |
+	            NFRING_BIND_CONNTRACK | NFRING_BIND_UID_GID;
 	// Bypass verdicts are part of the game where the kernel has them.
 	r.b.ct_bypass_mark = 0x40000000;
 	// A previous owner of the queue may still be releasing it.
