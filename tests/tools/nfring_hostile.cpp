@@ -1405,8 +1405,9 @@ void prober::bad_bind()
 		want = E2BIG, what = "frames too large";
 		break;
 	case 7:
-		b->size = rng_.pick(
-		        {0u, 4u, static_cast<std::uint32_t>(sizeof(*b) - 1)});
+		// Below the first version of the struct: any size from
+		// NFRING_BIND_SIZE_V1 up is a struct the module knows.
+		b->size = rng_.pick({0u, 4u, NFRING_BIND_SIZE_V1 - 1u});
 		what = "size too small";
 		break;
 	case 8:
