@@ -1885,7 +1885,9 @@ int run(const options &o)
 		shared->phase = hold;
 		const std::uint32_t want = std::min(16u, r.b.ring_entries / 2);
 		nfring_stats st{};
-		for (int i = 0; i < 100 && st.in_flight < want; i++) {
+		// Up to 20 s: on a debug kernel, with links flapping and the
+		// chain being re-created, 5 s once passed without a packet.
+		for (int i = 0; i < 400 && st.in_flight < want; i++) {
 			sleep_us(50000);
 			st = read_stats(r.fd);
 		}
