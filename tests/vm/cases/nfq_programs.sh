@@ -32,18 +32,26 @@ for prog in /usr/local/bin/nfring-nfq-consumer "$(command -v dhcpoptinj)" \
 		fail "$prog does not load libnetfilter_queue over nfring: $libs"
 done
 
+# consumer_start QUEUE ARGS...: the benchmark's consumer over nfring in the
+# box, once it says it is bound.
+consumer_start() {
+	local q=$1 i
+	shift
+	: > /tmp/consumer.out
+	ip netns exec box env LD_LIBRARY_PATH=$NFQ_LIB \
+		nfring-nfq-consumer --queue "$q" "$@" > /tmp/consumer.out 2>&1 &
+	CONSUMER_PID=$!
+	for i in $(seq 100); do
+		grep -q "^bound $q" /tmp/consumer.out && return 0
+		sleep 0.05
+	done
+	fail "consumer $* did not bind queue $q: $(cat /tmp/consumer.out)"
+}
+
 # --- the benchmark's NFQUEUE consumer ---------------------------------------
 for batch in 1 32; do
 	box_rules "udp dport 9000 queue num 0"
-	: > /tmp/consumer.out
-	ip netns exec box env LD_LIBRARY_PATH=$NFQ_LIB \
-		nfring-nfq-consumer --queue 0 --batch $batch > /tmp/consumer.out 2>&1 &
-	CONSUMER_PID=$!
-	for i in $(seq 100); do
-		grep -q "^bound 0" /tmp/consumer.out && break
-		sleep 0.05
-	done
-	grep -q "^bound 0" /tmp/consumer.out || fail "consumer did not bind: $(cat /tmp/consumer.out)"
+	consumer_start 0 --batch $batch
 	recv_start 2000 20000
 	send_udp 2000 "nfq$batch" --interval-us 200
 	recv_wait
@@ -167,15 +175,7 @@ table inet nfring_test {
 }
 NFT
 for flags in "" --gso; do
-	: > /tmp/consumer.out
-	ip netns exec box env LD_LIBRARY_PATH=$NFQ_LIB \
-		nfring-nfq-consumer --queue 1 --batch 1 $flags > /tmp/consumer.out 2>&1 &
-	CONSUMER_PID=$!
-	for i in $(seq 100); do
-		grep -q "^bound 1" /tmp/consumer.out && break
-		sleep 0.05
-	done
-	grep -q "^bound 1" /tmp/consumer.out || fail "consumer $flags did not bind: $(cat /tmp/consumer.out)"
+	consumer_start 1 --batch 1 $flags
 	ip netns exec server iperf3 -s -1 > /tmp/iperf-s.log 2>&1 &
 	srv=$!
 	sleep 0.5
